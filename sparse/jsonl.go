@@ -81,6 +81,14 @@ type rawRecord struct {
 // ("_id" is accepted as in BEIR files); weights must be finite numbers and a
 // term may not repeat.
 func ParseRecord(line []byte) (Record, error) {
+	if rec, ok := parseFast(line); ok {
+		return rec, nil
+	}
+	return parseGeneral(line)
+}
+
+// parseGeneral is the strict reference parser, built on encoding/json.
+func parseGeneral(line []byte) (Record, error) {
 	var raw rawRecord
 	if err := json.Unmarshal(line, &raw); err != nil {
 		return Record{}, fmt.Errorf("invalid JSON: %v", err)
