@@ -40,7 +40,7 @@ type Activations struct {
 	pooling kernels.Pooling
 	vectors []float32 // [texts][Vocab]
 	maxLog  []float32 // max pooling: the max logit of each (text, term)
-	argmax  []int32   // max pooling: its row (-1 when the term is inactive)
+	argmax  []int32   // max pooling: its row (also for inactive terms, maxLog <= 0)
 }
 
 // Texts returns the number of texts of the forward pass.

@@ -143,10 +143,12 @@ func (m *Model) spladeForward(a *Activations, pooling kernels.Pooling) {
 						}
 					}
 					for j, z := range mx {
+						// The argmax of an inactive term is kept: the
+						// objectives on max logits (BackwardMaxLogits) use it.
 						if z > 0 {
 							out[j] = log1p(z)
 						} else {
-							out[j], arg[j] = 0, -1
+							out[j] = 0
 						}
 					}
 					continue
@@ -222,7 +224,7 @@ func (m *Model) maxPoolBackward(a *Activations, dv, dHead []float32) {
 	dz := func(s, j int) (float32, int) {
 		k := s*V + j
 		i := a.argmax[k]
-		if i < 0 || dv[k] == 0 {
+		if i < 0 || dv[k] == 0 || a.maxLog[k] <= 0 {
 			return 0, -1
 		}
 		return dv[k] / (1 + a.maxLog[k]), int(i)
