@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/search"
+	"github.com/splade-go/splade/sparse"
+	"github.com/splade-go/splade/synth"
+)
+
+func init() {
+	register(command{name: "bench-search", summary: "benchmark indexing and every query processor on a synthetic collection", run: runBenchSearch})
+}
+
+const benchSearchHelp = `Builds an index of a synthetic SPLADE++-like collection (package synth) and
+reports build time, peak resident memory, index size in bits per posting, then
+for each query processor and thread count the mean and p99 latency per query,
+throughput, the speed-up over exhaustive term-at-a-time, and recall@k against
+the exhaustive (exact) results. Latencies are wall-clock per query, measured
+inside the workers.
+
+Examples:
+  splade bench-search --docs 100000 --queries 500
+  splade bench-search --docs 1000000 --queries 300 --threads 1,2 --alphas 0.9,0.8,0.7
+  splade bench-search --docs 100000 --quantize f16 --reorder=false --dir /tmp/idx`
+
+func runBenchSearch(args []string) error {
+	fs := newFlags("bench-search", "[flags]", benchSearchHelp)
+	docs := fs.Int("docs", 100_000, "synthetic documents")
+	nq := fs.Int("queries", 500, "synthetic queries")
+	seed := fs.Int64("seed", 1, "collection seed")
+	k := fs.Int("k", 10, "documents per query (recall@k)")
+	threadsS := fs.String("threads", "1,2", "comma-separated thread counts")
+	alphasS := fs.String("alphas", "0.9,0.8,0.7", "comma-separated alpha values for the approx mode")
+	quant := fs.String("quantize", "u8", "u8, f16 or f32")
+	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term")
+	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "build memory budget for postings, MiB")
+	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
+	dir := fs.String("dir", "", "index directory (default: a temporary one, removed afterwards)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *docs < 1 || *nq < 1 || *k < 1 {
+		return usagef("--docs, --queries and --k must be >= 1")
+	}
+	q, err := index.ParseQuantization(*quant)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	threads, err := parseInts(*threadsS)
+	if err != nil {
+		return usagef("--threads: %v", err)
+	}
+	alphas, err := parseFloats(*alphasS)
+	if err != nil {
+		return usagef("--alphas: %v", err)
+	}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "splade-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dir = filepath.Join(tmp, "idx")
+	}
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+
+	g := synth.New(synth.Options{Docs: *docs, Queries: *nq, Seed: *seed})
+	b, err := index.NewBuilder(*dir, index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize})
+	if err != nil {
+		return err
+	}
+	bar := newProgress(int64(*docs), "indexing")
+	var genTime time.Duration
+	for i := 0; i < *docs; i++ {
+		t0 := time.Now()
+		rec := g.Doc(i)
+		genTime += time.Since(t0)
+		if err := b.Add(rec.ID, rec.Vector); err != nil {
+			b.Abort()
+			return err
+		}
+		bar.Add(1)
+	}
+	st, err := b.Finish()
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "collection\tsynth docs=%d queries=%d seed=%d\n", *docs, *nq, *seed)
+	fmt.Fprintf(out, "build_seconds\t%.2f\t(excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
+	fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
+	fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
+	fmt.Fprintf(out, "bits_per_posting\t%.2f\t(doc gaps + %s impacts + block directory)\n", st.BitsPerPost, st.Quantization)
+	fmt.Fprintf(out, "range_max_bits_per_posting\t%.2f\nrange_forward_bits_per_posting\t%.2f\n",
+		8*float64(st.RangeBytes)/float64(st.Postings), 8*float64(st.ForwardBytes)/float64(st.Postings))
+	out.Flush()
+
+	ix, err := index.Open(*dir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	queries := make([]sparse.Record, *nq)
+	for i := range queries {
+		queries[i] = g.Query(i)
+	}
+	s := search.New(ix)
+	type run struct {
+		name string
+		opt  search.Options
+	}
+	runs := []run{
+		{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}},
+		{"maxscore", search.Options{K: *k, Mode: search.MaxScore}},
+		{"blockmax", search.Options{K: *k, Mode: search.BlockMax}},
+	}
+	for _, a := range alphas {
+		runs = append(runs, run{fmt.Sprintf("approx(alpha=%g)", a), search.Options{K: *k, Mode: search.Approx, Alpha: a}})
+	}
+	fmt.Fprintf(out, "\n%-20s %7s %10s %10s %9s %8s %9s\n", "mode", "threads", "mean_ms", "p99_ms", "qps", "speedup", fmt.Sprintf("recall@%d", *k))
+	for _, th := range threads {
+		var ref search.Timing
+		for i, r := range runs {
+			tm, err := s.Measure(queries, r.opt, th)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				ref = tm
+			}
+			fmt.Fprintf(out, "%-20s %7d %10.3f %10.3f %9.1f %8.1f %9.4f\n", r.name, th,
+				ms(tm.Mean()), ms(tm.Percentile(0.99)), tm.QPS(), float64(ref.Mean())/float64(tm.Mean()), search.Recall(tm.Hits, ref.Hits))
+			out.Flush()
+		}
+	}
+	fmt.Fprintf(out, "peak_rss_mib_end\t%s\n", peakRSS())
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// peakRSS reads the process's peak resident set (VmHWM) on Linux.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseFloat(f[0], 64); err == nil {
+					return fmt.Sprintf("%.0f", kb/1024)
+				}
+			}
+		}
+	}
+	return "n/a"
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(s, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(x > 0 && x <= 1) {
+			return nil, fmt.Errorf("%q is not in (0, 1]", f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}

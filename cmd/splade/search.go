@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/search"
+	"github.com/splade-go/splade/sparse"
+)
+
+func init() {
+	register(command{name: "search", summary: "retrieve the top-k documents for query vectors (TREC run)", run: runSearch})
+}
+
+const searchHelp = `Searches an index built by splade index with query vectors (JSON lines
+{"id", "vector": {term: weight}}, .gz ok) and writes a TREC run
+("qid Q0 docid rank score tag"). Modes: exhaustive (term-at-a-time over every
+posting; the reference), maxscore (exact, document-at-a-time), blockmax (exact
+Block-Max Pruning over ranges of documents; fastest exact mode), approx
+(Block-Max Pruning that stops once alpha x the best remaining range bound is
+below the k-th score; smaller alpha is faster, with lower recall). All exact
+modes return identical rankings and scores. Queries run in parallel.
+
+Examples:
+  splade search --index idx --queries queries.jsonl --k 1000 --output run.trec
+  splade search --index idx --queries q.jsonl --mode approx --alpha 0.8 --k 10 --threads 8 --output run.trec
+  splade search --index idx --queries q.jsonl --fingerprint "$FP" --output -`
+
+func runSearch(args []string) error {
+	fs := newFlags("search", "--index DIR --queries FILE --output FILE [flags]", searchHelp)
+	dir := fs.String("index", "", "index directory")
+	queries := fs.String("queries", "", "query vectors (JSONL, .gz ok)")
+	output := fs.String("output", "", "TREC run file to write (- for standard output)")
+	k := fs.Int("k", 1000, "documents per query")
+	modeS := fs.String("mode", "blockmax", "exhaustive, maxscore, blockmax or approx")
+	alpha := fs.Float64("alpha", search.DefaultAlpha, "approx mode: visit a range while alpha x its bound reaches the k-th score, in (0, 1]")
+	threads := fs.Int("threads", 0, "parallel queries (0 = all cores)")
+	fp := fs.String("fingerprint", "", "fingerprint of the query encoder; refused if it differs from the index's")
+	tag := fs.String("tag", "splade", "run tag (last column)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || *queries == "" || *output == "" {
+		return usagef("--index, --queries and --output are required (see splade search -h)")
+	}
+	mode, err := search.ParseMode(*modeS)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *k < 1 {
+		return usagef("--k must be >= 1")
+	}
+	if mode == search.Approx && !(*alpha > 0 && *alpha <= 1) {
+		return usagef("--alpha must be in (0, 1]")
+	}
+	qs, err := readQueries(*queries)
+	if err != nil {
+		return err
+	}
+	ix, err := index.Open(*dir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, Fingerprint: *fp}
+	bar := newProgress(int64(len(qs)), "searching")
+	start := time.Now()
+	results, err := search.New(ix).SearchBatch(qs, opt, *threads, func() { bar.Add(1) })
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	var w io.Writer = os.Stdout
+	var f *os.File
+	if *output != "-" {
+		if f, err = os.Create(*output); err != nil {
+			return err
+		}
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for i, q := range qs {
+		if err := search.WriteTREC(bw, q.ID, results[i], *tag); err != nil {
+			return err
+		}
+	}
+	err = bw.Flush()
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", *output, err)
+	}
+	slog.Info("search done", "queries", len(qs), "mode", mode, "k", *k, "seconds", elapsed.Seconds(),
+		"ms_per_query_per_thread", 1000*elapsed.Seconds()/float64(max(1, len(qs))))
+	return nil
+}
+
+// readQueries loads a query vector file, rejecting duplicate ids.
+func readQueries(path string) ([]sparse.Record, error) {
+	r, err := sparse.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var qs []sparse.Record
+	seen := map[string]int{}
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := seen[rec.ID]; dup {
+			return nil, fmt.Errorf("%s:%d: duplicate query id %q (first on line %d)", path, r.Line(), rec.ID, first)
+		}
+		seen[rec.ID] = r.Line()
+		qs = append(qs, rec)
+	}
+	if len(qs) == 0 {
+		return nil, fmt.Errorf("%s: no queries", path)
+	}
+	return qs, nil
+}

@@ -1,0 +1,84 @@
+package search
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/splade-go/splade/sparse"
+)
+
+// Timing is the outcome of Measure.
+type Timing struct {
+	Hits      [][]Hit
+	Latencies []time.Duration // per query, in query order
+	Wall      time.Duration   // whole batch
+}
+
+// Mean returns the mean latency.
+func (t Timing) Mean() time.Duration {
+	var s time.Duration
+	for _, l := range t.Latencies {
+		s += l
+	}
+	return s / time.Duration(max(1, len(t.Latencies)))
+}
+
+// Percentile returns the p-quantile latency (nearest rank), 0 < p <= 1.
+func (t Timing) Percentile(p float64) time.Duration {
+	if len(t.Latencies) == 0 {
+		return 0
+	}
+	s := slices.Clone(t.Latencies)
+	slices.Sort(s)
+	i := int(p*float64(len(s))+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// QPS returns queries per second over the batch.
+func (t Timing) QPS() float64 {
+	return float64(len(t.Latencies)) / t.Wall.Seconds()
+}
+
+// Measure runs the queries like SearchBatch and records each query's
+// latency; it is what splade bench-search reports.
+func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (Timing, error) {
+	if err := s.validate(&opt); err != nil {
+		return Timing{}, err
+	}
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	t := Timing{Hits: make([][]Hit, len(queries)), Latencies: make([]time.Duration, len(queries))}
+	errs := make([]error, len(queries))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := s.pool.Get().(*scratch)
+			defer s.pool.Put(sc)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(queries) {
+					return
+				}
+				q0 := time.Now()
+				t.Hits[i], errs[i] = s.search(sc, queries[i].Vector, opt)
+				t.Latencies[i] = time.Since(q0)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Wall = time.Since(start)
+	for _, err := range errs {
+		if err != nil {
+			return Timing{}, err
+		}
+	}
+	return t, nil
+}

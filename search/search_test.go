@@ -1,0 +1,308 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/sparse"
+)
+
+// randomCorpus makes n documents over a Zipf-like vocabulary of v terms,
+// with a topic structure so that pruning has something to exploit.
+func randomCorpus(n, v int, seed uint64) []sparse.Record {
+	r := rand.New(rand.NewPCG(seed, 11))
+	docs := make([]sparse.Record, n)
+	for i := range docs {
+		docs[i] = sparse.Record{ID: fmt.Sprintf("d%d", i), Vector: randomVector(r, v, 10+r.IntN(80))}
+	}
+	return docs
+}
+
+func randomVector(r *rand.Rand, v, l int) sparse.Vector {
+	seen := map[int]bool{}
+	var vec sparse.Vector
+	for len(vec.Terms) < l && len(seen) < v {
+		t := int(math.Pow(float64(v), r.Float64())) - 1
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		vec.Terms = append(vec.Terms, fmt.Sprintf("w%05d", t))
+		// many equal weights provoke ties
+		vec.Weights = append(vec.Weights, float32(math.Round(r.ExpFloat64()*8)/8+0.125))
+	}
+	return vec
+}
+
+func buildIndex(t testing.TB, docs []sparse.Record, opt index.BuildOptions) *index.Index {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := index.NewBuilder(dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if err := b.Add(d.ID, d.Vector); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+// bruteForce scores every document from the input vectors (f32 index:
+// impacts are the weights), adding terms in increasing string order, which
+// is term id order.
+func bruteForce(docs []sparse.Record, q sparse.Vector, k int) []Hit {
+	qm := map[string]float32{}
+	for i, t := range q.Terms {
+		qm[t] += q.Weights[i]
+	}
+	var hits []Hit
+	for i, d := range docs {
+		type tw struct {
+			t string
+			w float32
+		}
+		var tws []tw
+		for j, t := range d.Vector.Terms {
+			tws = append(tws, tw{t, d.Vector.Weights[j]})
+		}
+		slices.SortFunc(tws, func(a, b tw) int { return strings.Compare(a.t, b.t) })
+		var s float64
+		for _, x := range tws {
+			if w, ok := qm[x.t]; ok && w > 0 {
+				s += float64(w) * float64(x.w)
+			}
+		}
+		if s > 0 {
+			hits = append(hits, Hit{Doc: uint32(i), ID: d.ID, Score: s})
+		}
+	}
+	slices.SortFunc(hits, func(a, b Hit) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Doc) - int(b.Doc)
+	})
+	return hits[:min(k, len(hits))]
+}
+
+func TestExhaustiveMatchesBruteForce(t *testing.T) {
+	docs := randomCorpus(2000, 800, 1)
+	ix := buildIndex(t, docs, index.BuildOptions{Quantize: index.QuantF32})
+	s := New(ix)
+	r := rand.New(rand.NewPCG(5, 5))
+	for qi := 0; qi < 30; qi++ {
+		q := randomVector(r, 800, 5+r.IntN(40))
+		got, err := s.Search(q, Options{K: 20, Mode: Exhaustive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bruteForce(docs, q, 20)
+		if len(got) != len(want) {
+			t.Fatalf("query %d: %d hits, want %d", qi, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].ID != want[i].ID || got[i].Score != want[i].Score {
+				t.Fatalf("query %d rank %d: %s %v, want %s %v", qi, i, got[i].ID, got[i].Score, want[i].ID, want[i].Score)
+			}
+		}
+	}
+}
+
+// sameHits reports whether two result lists are identical, scores included.
+func sameHits(a, b []Hit) string {
+	if len(a) != len(b) {
+		return fmt.Sprintf("%d hits vs %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return fmt.Sprintf("rank %d: %+v vs %+v", i+1, a[i], b[i])
+		}
+	}
+	return ""
+}
+
+func TestExactModesAgree(t *testing.T) {
+	docs := randomCorpus(5000, 1500, 2)
+	for _, opt := range []index.BuildOptions{
+		{},
+		{Reorder: true, RangeSize: 32},
+		{Quantize: index.QuantF16},
+		{Quantize: index.QuantF32, RangeSize: 8},
+	} {
+		ix := buildIndex(t, docs, opt)
+		s := New(ix)
+		r := rand.New(rand.NewPCG(9, 9))
+		for qi := 0; qi < 40; qi++ {
+			q := randomVector(r, 1500, 1+r.IntN(50))
+			for _, k := range []int{1, 10, 100} {
+				want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range []Mode{MaxScore, BlockMax} {
+					got, err := s.Search(q, Options{K: k, Mode: m})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d := sameHits(got, want); d != "" {
+						t.Fatalf("%+v query %d k=%d %v differs from exhaustive: %s", opt, qi, k, m, d)
+					}
+				}
+				// approx with alpha 1 is exact; smaller alpha returns a subset of plausible docs
+				got, _ := s.Search(q, Options{K: k, Mode: Approx, Alpha: 1})
+				if d := sameHits(got, want); d != "" {
+					t.Fatalf("approx alpha=1 differs: %s", d)
+				}
+			}
+		}
+	}
+}
+
+func TestApproxRecallDecreasesWithAlpha(t *testing.T) {
+	docs := randomCorpus(5000, 1500, 3)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	r := rand.New(rand.NewPCG(1, 3))
+	var queries []sparse.Record
+	for i := 0; i < 50; i++ {
+		queries = append(queries, sparse.Record{ID: fmt.Sprint(i), Vector: randomVector(r, 1500, 20)})
+	}
+	exact, err := s.SearchBatch(queries, Options{K: 10, Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := 1.0
+	for _, alpha := range []float64{1, 0.8, 0.5, 0.2} {
+		got, err := s.SearchBatch(queries, Options{K: 10, Mode: Approx, Alpha: alpha}, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := Recall(got, exact)
+		if alpha == 1 && rec != 1 {
+			t.Fatalf("alpha 1 recall %v", rec)
+		}
+		if rec > prev+1e-12 {
+			t.Fatalf("recall rose from %v to %v at alpha %v", prev, rec, alpha)
+		}
+		for qi := range got {
+			for i := 1; i < len(got[qi]); i++ {
+				if got[qi][i].Score > got[qi][i-1].Score {
+					t.Fatal("approx hits not sorted")
+				}
+			}
+		}
+		prev = rec
+	}
+}
+
+func TestQueryHandling(t *testing.T) {
+	docs := randomCorpus(500, 300, 4)
+	ix := buildIndex(t, docs, index.BuildOptions{Fingerprint: "bert-base-uncased@abc"})
+	s := New(ix)
+	q := sparse.Vector{Terms: []string{"w00001", "w00002"}, Weights: []float32{1, 0.5}}
+	base, err := s.Search(q, Options{K: 5})
+	if err != nil || len(base) == 0 {
+		t.Fatalf("%v %v", base, err)
+	}
+	for _, tc := range []struct {
+		name string
+		q    sparse.Vector
+		opt  Options
+		want string // error substring, or "" for the same hits as base
+	}{
+		{"unknown terms ignored", sparse.Vector{Terms: []string{"w00001", "nope", "w00002"}, Weights: []float32{1, 9, 0.5}}, Options{K: 5}, ""},
+		{"zero weight ignored", sparse.Vector{Terms: []string{"w00001", "w00003", "w00002"}, Weights: []float32{1, 0, 0.5}}, Options{K: 5}, ""},
+		{"repeated term adds", sparse.Vector{Terms: []string{"w00001", "w00002", "w00002"}, Weights: []float32{1, 0.25, 0.25}}, Options{K: 5}, ""},
+		{"matching fingerprint", q, Options{K: 5, Fingerprint: "bert-base-uncased@abc"}, ""},
+		{"other fingerprint", q, Options{K: 5, Fingerprint: "other"}, "fingerprint"},
+		{"negative weight", sparse.Vector{Terms: []string{"w00001"}, Weights: []float32{-1}}, Options{K: 5}, "finite and >= 0"},
+		{"nan weight", sparse.Vector{Terms: []string{"w00001"}, Weights: []float32{float32(math.NaN())}}, Options{K: 5}, "finite and >= 0"},
+		{"k zero", q, Options{K: 0}, "k must be"},
+		{"bad alpha", q, Options{K: 5, Mode: Approx, Alpha: 1.5}, "alpha"},
+		{"mismatched lengths", sparse.Vector{Terms: []string{"a"}}, Options{K: 5}, "weights"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.Search(tc.q, tc.opt)
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameHits(got, base); d != "" {
+				t.Fatal(d)
+			}
+		})
+	}
+	// after an error the scratch is clean: same results again
+	got, _ := s.Search(q, Options{K: 5})
+	if d := sameHits(got, base); d != "" {
+		t.Fatal(d)
+	}
+	// empty query: no hits
+	if got, err := s.Search(sparse.Vector{}, Options{K: 5}); err != nil || len(got) != 0 {
+		t.Fatalf("%v %v", got, err)
+	}
+}
+
+// TestHugeQuery: a 100k-term query (mostly unknown terms) is handled
+// without blowup and agrees across modes.
+func TestHugeQuery(t *testing.T) {
+	docs := randomCorpus(1000, 500, 6)
+	ix := buildIndex(t, docs, index.BuildOptions{})
+	s := New(ix)
+	var q sparse.Vector
+	for i := 0; i < 100_000; i++ {
+		q.Terms = append(q.Terms, fmt.Sprintf("w%05d", i))
+		q.Weights = append(q.Weights, float32(1+i%7))
+	}
+	want, err := s.Search(q, Options{K: 10, Mode: Exhaustive})
+	if err != nil || len(want) != 10 {
+		t.Fatalf("%d hits, %v", len(want), err)
+	}
+	for _, m := range []Mode{MaxScore, BlockMax} {
+		got, err := s.Search(q, Options{K: 10, Mode: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := sameHits(got, want); d != "" {
+			t.Fatalf("%v: %s", m, d)
+		}
+	}
+	big := sparse.Vector{Terms: make([]string, MaxQueryTerms+1), Weights: make([]float32, MaxQueryTerms+1)}
+	if _, err := s.Search(big, Options{K: 10}); err == nil {
+		t.Fatal("query above MaxQueryTerms accepted")
+	}
+}
+
+func TestWriteTREC(t *testing.T) {
+	var b strings.Builder
+	if err := WriteTREC(&b, "q1", []Hit{{ID: "d7", Score: 12.5}, {ID: "d2", Score: 3}}, "splade"); err != nil {
+		t.Fatal(err)
+	}
+	want := "q1 Q0 d7 1 12.500000 splade\nq1 Q0 d2 2 3.000000 splade\n"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}
