@@ -1071,8 +1071,6 @@ func (e *blockEncoder) writeBlocks(post, blks *fileWriter) (int, error) {
 	return nb, nil
 }
 
-func crc32c(b []byte) uint32 { return crc32Checksum(b) }
-
 type termWeight struct {
 	t uint32
 	w float32
