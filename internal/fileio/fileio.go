@@ -110,3 +110,14 @@ func (l *LineReader) Next() ([]byte, error) {
 		return l.buf, nil
 	}
 }
+
+// NewReader returns r, decompressed when its content starts with the gzip
+// magic bytes.
+func NewReader(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	magic, _ := br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return gzip.NewReader(br)
+	}
+	return br, nil
+}

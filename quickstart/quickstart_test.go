@@ -1,0 +1,69 @@
+package quickstart
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/splade-go/splade/internal/shareddata"
+)
+
+// TestBM25Rows checks the quickstart's BM25 numbers: the in-memory BM25
+// reproduces Anserini's SciFact regression, the impact index with u8
+// impacts stays within quantization error of it, and exact processors
+// agree with exhaustive search.
+func TestBM25Rows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("quickstart end to end is not short")
+	}
+	rep, err := Run(Options{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Docs != 5183 || rep.Queries != 300 || len(rep.Rows) != 4 {
+		t.Fatalf("report: %d docs, %d queries, %d rows", rep.Docs, rep.Queries, len(rep.Rows))
+	}
+	bm := rep.Rows[0]
+	if math.Abs(bm.NDCG10-0.6789) > 0.0005 || math.Abs(bm.Recall100-0.9253) > 0.0005 {
+		t.Errorf("BM25 nDCG@10 %.4f R@100 %.4f, want Anserini's 0.6789 / 0.9253", bm.NDCG10, bm.Recall100)
+	}
+	exh, bmax := rep.Rows[1], rep.Rows[2]
+	if math.Abs(exh.NDCG10-bm.NDCG10) > 0.01 {
+		t.Errorf("impact index nDCG@10 %.4f strays from BM25's %.4f by more than u8 quantization explains", exh.NDCG10, bm.NDCG10)
+	}
+	if exh.NDCG10 != bmax.NDCG10 || exh.Recall100 != bmax.Recall100 {
+		t.Errorf("exact block-max %+v differs from exhaustive %+v", bmax, exh)
+	}
+	var sb strings.Builder
+	rep.Print(&sb)
+	if !strings.Contains(sb.String(), "BM25 impacts, block-max (exact)") {
+		t.Errorf("printed report lacks the block-max row:\n%s", sb.String())
+	}
+}
+
+// TestWithModel runs the SPLADE rows with the small random-weight test
+// checkpoint: it checks the pipeline, not effectiveness.
+func TestWithModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("quickstart end to end is not short")
+	}
+	root, err := shareddata.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(Options{WorkDir: t.TempDir(), ModelDir: filepath.Join(root, "model", "testdata", "distilbert"), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 7 {
+		t.Fatalf("got %d rows, want 7", len(rep.Rows))
+	}
+	sp := rep.Rows[4]
+	if !strings.HasPrefix(sp.System, "SPLADE") || sp.NDCG10 < 0 || sp.NDCG10 > 1 {
+		t.Errorf("SPLADE row %+v", sp)
+	}
+	if rep.Rows[4].NDCG10 != rep.Rows[5].NDCG10 {
+		t.Errorf("SPLADE exact block-max %.4f != exhaustive %.4f", rep.Rows[5].NDCG10, rep.Rows[4].NDCG10)
+	}
+}
