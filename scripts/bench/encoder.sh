@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Encoder speed, side by side: the Go encoder (splade bench-encode), PyTorch
+# (torch_bench.py, the plain-torch reference) and ONNX Runtime (ort_bench.js,
+# the same model exported to ONNX), one after the other on the same random
+# DistilBERT-size SPLADE checkpoint and the same text lengths. See
+# BENCHMARKS.md, "Encoder". Not used by CI.
+#
+# Usage (from the repository root):
+#   scripts/bench/encoder.sh
+# Environment:
+#   THREADS=2      threads for every engine
+#   DOCS=512       mixed workload: the first DOCS SciFact abstracts
+#   WORKDIR=DIR    keep the model (~360 MB), ONNX export and results in DIR
+#                  and reuse them on the next run (default: a temporary
+#                  directory, removed at the end)
+#   PARITY=1       compare Go's vectors with PyTorch's (0: skip; it takes
+#                  minutes in float64)
+#   ORT_DIR=/work/ortbench  where `npm install onnxruntime-node@1.30.0` ran
+#   PYTHON=/usr/bin/python3 a python3 with torch (1.13) and numpy
+set -euo pipefail
+
+THREADS=${THREADS:-2}
+DOCS=${DOCS:-512}
+PARITY=${PARITY:-1}
+PYTHON=${PYTHON:-/usr/bin/python3}
+export ORT_DIR=${ORT_DIR:-/work/ortbench}
+export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS PYTHONDONTWRITEBYTECODE=1
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+if [[ -n "${WORKDIR:-}" ]]; then
+	work=$WORKDIR
+	mkdir -p "$work"
+else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
+
+rm -f "$work/parity_result.json"
+
+load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; threads $THREADS; $(date -u +%FT%TZ)"
+go build -o "$work/splade" ./cmd/splade
+if [[ ! -f "$work/model/model.safetensors" ]]; then
+	"$PYTHON" scripts/bench/make_model.py --out "$work/model"
+fi
+
+load
+echo "== Go: splade bench-encode"
+"$work/splade" bench-encode --model "$work/model" --threads "$THREADS" --docs "$DOCS" --json \
+	--lengths-out "$work/lengths.txt" --parity-out "$work/parity.json" | tee "$work/go.json"
+
+load
+echo "== PyTorch: torch_bench.py"
+"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" \
+	--lengths "$work/lengths.txt" 2>/dev/null | tee "$work/torch.json"
+
+if [[ ! -f "$work/onnx/model.onnx" ]]; then
+	echo "== exporting to ONNX"
+	"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" --skip-bench \
+		--export "$work/onnx" 2>/dev/null >/dev/null
+fi
+
+load
+echo "== ONNX Runtime: ort_bench.js"
+node scripts/bench/ort_bench.js "$work/onnx/model.onnx" "$work/lengths.txt" "$THREADS" "$work/onnx/check.json" |
+	tee "$work/ort.json"
+load
+
+if [[ "$PARITY" == 1 ]]; then
+	echo "== parity: Go vs the PyTorch reference"
+	"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" --skip-bench \
+		--parity "$work/parity.json" 2>/dev/null | tee "$work/parity_result.json"
+fi
+
+"$PYTHON" - "$work/go.json" "$work/torch.json" "$work/ort.json" <<'EOF'
+import json, sys
+go, pt, ort = (json.load(open(p)) for p in sys.argv[1:4])
+rows = [("docs/s, batch 16 x 128", "batch16x128_docs_per_s", True),
+        ("ms, one 16-token query", "query16_ms_median", False),
+        ("docs/s, mixed (%d SciFact texts, mean %.0f tokens)" % (go["mixed_docs"], go["mixed_mean_tokens"]), "mixed_docs_per_s", True)]
+print()
+print("| %-50s | %9s | %9s | %9s | %7s | %10s |" % ("workload", "Go", "PyTorch", "ORT", "Go/ORT", "Go/PyTorch"))
+print("|%s|%s|%s|%s|%s|%s|" % ("-" * 52, "-" * 11, "-" * 11, "-" * 11, "-" * 9, "-" * 12))
+for name, key, higher in rows:
+    g, p, o = go[key], pt[key], ort[key]
+    # Ratios > 1 mean Go is better: speed ratio for throughput, inverse for latency.
+    r_o, r_p = (g / o, g / p) if higher else (o / g, p / g)
+    print("| %-50s | %9.2f | %9.2f | %9.2f | %6.2fx | %9.2fx |" % (name, g, p, o, r_o, r_p))
+print("\nratios: Go's speed over the other's (> 1: Go is faster; for latency, the other's ms over Go's)")
+print("engines: %s | %s | %s" % (go["engine"], pt["engine"], ort["engine"]))
+if "check_max_abs_vs_torch" in ort:
+    print("ONNX export check: max |ORT - PyTorch| = %.2g" % ort["check_max_abs_vs_torch"])
+EOF
+if [[ -f "$work/parity_result.json" ]]; then
+	"$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("parity over %d texts (%s tokens): max |Go - torch float64| = %.2g, max |torch float32 - float64| = %.2g, max |Go - torch float32| = %.2g (largest weight %.2f)" % (r["parity_texts"], r["parity_tokens"], r["parity_max_abs_go_vs_f64"], r["parity_max_abs_torch32_vs_f64"], r["parity_max_abs_go_vs_torch32"], r["parity_max_weight"]))' "$work/parity_result.json"
+fi
