@@ -1,0 +1,391 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/splade-go/splade/search"
+	"github.com/splade-go/splade/sparse"
+)
+
+// Query is a search query: text (encoded by the server's model) or a
+// sparse vector {term: weight}, exactly one of them.
+type Query struct {
+	Text   string          `json:"text,omitempty"`
+	Vector json.RawMessage `json:"vector,omitempty"`
+}
+
+// SearchRequest is the body of POST /v1/search.
+type SearchRequest struct {
+	Query
+	K int `json:"k,omitempty"` // default 10
+	// Mode is exact (Block-Max Pruning, the default), approximate, or one of
+	// the query processors exhaustive, maxscore, blockmax, approx.
+	Mode  string  `json:"mode,omitempty"`
+	Alpha float64 `json:"alpha,omitempty"` // approximate mode knob in (0, 1]
+	// FilterIDs, when not empty, restricts the search to these documents;
+	// they are scored exactly, whatever the mode.
+	FilterIDs []string `json:"filter_ids,omitempty"`
+	Explain   bool     `json:"explain,omitempty"` // add an explanation to each hit
+}
+
+// ExplainRequest is the body of POST /v1/explain.
+type ExplainRequest struct {
+	Query
+	ID string `json:"id"` // external document id
+}
+
+// EncodeRequest is the body of POST /v1/encode.
+type EncodeRequest struct {
+	Texts []string `json:"texts"`
+}
+
+// TermWeight is one entry of a sparse vector. Expansion tells that the term
+// is not one of the text's own WordPiece tokens: the model added it.
+type TermWeight struct {
+	Term      string  `json:"term"`
+	Weight    float64 `json:"weight"`
+	Expansion bool    `json:"expansion,omitempty"`
+}
+
+// Match is one term shared by the query and a document: its contribution
+// to the score is QueryWeight x DocWeight, and the contributions of a
+// document's matches sum to its score.
+type Match struct {
+	Term           string  `json:"term"`
+	QueryWeight    float64 `json:"query_weight"`
+	DocWeight      float64 `json:"doc_weight"`
+	Contribution   float64 `json:"contribution"`
+	QueryExpansion bool    `json:"query_expansion,omitempty"`
+	DocExpansion   bool    `json:"doc_expansion,omitempty"`
+}
+
+// Explanation says why a document scored what it did.
+type Explanation struct {
+	Matched []Match `json:"matched"` // by decreasing contribution
+	// DocTerms are the document's heaviest terms, present when the server
+	// holds the document vectors (--vectors).
+	DocTerms []TermWeight `json:"doc_terms,omitempty"`
+}
+
+// Hit is one ranked document.
+type Hit struct {
+	Rank        int          `json:"rank"`
+	ID          string       `json:"id"`
+	Score       float64      `json:"score"`
+	Text        string       `json:"text,omitempty"` // when the server holds the corpus (--corpus)
+	Explanation *Explanation `json:"explanation,omitempty"`
+}
+
+// QueryInfo describes the query vector that was searched.
+type QueryInfo struct {
+	Terms        []TermWeight `json:"terms"`         // by decreasing weight
+	UnknownTerms []string     `json:"unknown_terms"` // terms absent from the index (no document has them)
+}
+
+// SearchResponse is the body of a successful search.
+type SearchResponse struct {
+	Query  QueryInfo `json:"query"`
+	Mode   string    `json:"mode"`
+	K      int       `json:"k"`
+	Hits   []Hit     `json:"hits"`
+	TookMS float64   `json:"took_ms"`
+}
+
+// ExplainResponse is the body of a successful explain.
+type ExplainResponse struct {
+	ID          string      `json:"id"`
+	Score       float64     `json:"score"`
+	Text        string      `json:"text,omitempty"`
+	Query       QueryInfo   `json:"query"`
+	Explanation Explanation `json:"explanation"`
+}
+
+// EncodeResponse is the body of a successful encode.
+type EncodeResponse struct {
+	Vectors []map[string]float32 `json:"vectors"`
+	Terms   [][]TermWeight       `json:"terms"` // the same vectors by decreasing weight, expansion terms flagged
+}
+
+// HealthResponse is the body of GET /healthz.
+type HealthResponse struct {
+	Status      string `json:"status"`
+	Docs        int    `json:"docs"`
+	Terms       int    `json:"terms"`
+	TextSearch  bool   `json:"text_search"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	DocTexts    bool   `json:"doc_texts"`
+	DocVectors  bool   `json:"doc_vectors"`
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, HealthResponse{
+		Status: "ok", Docs: s.ix.NumDocs(), Terms: s.ix.NumTerms(), TextSearch: s.enc != nil,
+		Fingerprint: s.ix.Meta.Fingerprint, DocTexts: s.docs.hasTexts(), DocVectors: s.docs.hasVectors(),
+	})
+}
+
+// decode parses one JSON object into v, rejecting unknown fields and
+// trailing data.
+func decode(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return badRequest("empty request body: expected a JSON object")
+		}
+		return badRequest("invalid JSON body: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("invalid JSON body: data after the object")
+	}
+	return nil
+}
+
+// queryVector turns a Query into the vector to search, and the tokens of
+// its text (nil for a vector query) to flag expansion terms.
+func (s *Server) queryVector(q Query) (sparse.Vector, map[string]bool, error) {
+	hasVec := len(bytes.TrimSpace(q.Vector)) > 0 && !bytes.Equal(bytes.TrimSpace(q.Vector), []byte("null"))
+	switch {
+	case q.Text != "" && hasVec:
+		return sparse.Vector{}, nil, badRequest("give either text or vector, not both")
+	case hasVec:
+		rec, err := sparse.ParseRecord(append(append([]byte(`{"id":"q","vector":`), q.Vector...), '}'))
+		if err != nil {
+			return sparse.Vector{}, nil, badRequest("invalid vector (an object {term: weight}): %v", err)
+		}
+		v := rec.Vector
+		if len(v.Terms) == 0 {
+			return sparse.Vector{}, nil, badRequest("empty query vector")
+		}
+		if len(v.Terms) > s.lim.MaxQueryTerms {
+			return sparse.Vector{}, nil, badRequest("query vector has %d terms, more than the limit %d (--max-query-terms)", len(v.Terms), s.lim.MaxQueryTerms)
+		}
+		for i, w := range v.Weights {
+			if w < 0 {
+				return sparse.Vector{}, nil, badRequest("query term %q has negative weight %v", v.Terms[i], w)
+			}
+		}
+		return v, nil, nil
+	case strings.TrimSpace(q.Text) != "":
+		if s.enc == nil {
+			return sparse.Vector{}, nil, badRequest("search by text needs a model: this server was started without --model; send a vector instead")
+		}
+		if len(q.Text) > s.lim.MaxQueryChars {
+			return sparse.Vector{}, nil, badRequest("query text has %d bytes, more than the limit %d (--max-query-chars)", len(q.Text), s.lim.MaxQueryChars)
+		}
+		vs, err := s.enc.Encode([]string{q.Text})
+		if err != nil {
+			return sparse.Vector{}, nil, fmt.Errorf("encoding the query: %w", err)
+		}
+		return vs[0], s.tokenSet(q.Text), nil
+	default:
+		return sparse.Vector{}, nil, badRequest("a query needs text or vector")
+	}
+}
+
+// tokenSet returns the WordPiece tokens of text, or nil without a model.
+func (s *Server) tokenSet(text string) map[string]bool {
+	if s.enc == nil || text == "" {
+		return nil
+	}
+	toks := s.enc.Tokenizer().Tokenize(text)
+	set := make(map[string]bool, len(toks))
+	for _, t := range toks {
+		set[t] = true
+	}
+	return set
+}
+
+// termWeights lists a vector by decreasing weight (ties by term), flagging
+// terms that are not tokens of the text when the tokens are known.
+func termWeights(v sparse.Vector, tokens map[string]bool, limit int) []TermWeight {
+	out := make([]TermWeight, 0, len(v.Terms))
+	for i, t := range v.Terms {
+		if v.Weights[i] == 0 {
+			continue
+		}
+		out = append(out, TermWeight{Term: t, Weight: float64(v.Weights[i]), Expansion: tokens != nil && !tokens[t]})
+	}
+	slices.SortFunc(out, func(a, b TermWeight) int {
+		if a.Weight != b.Weight {
+			if a.Weight > b.Weight {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Term, b.Term)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+func parseMode(m string) (search.Mode, error) {
+	switch m {
+	case "", "exact":
+		return search.BlockMax, nil
+	case "approximate":
+		return search.Approx, nil
+	}
+	mode, err := search.ParseMode(m)
+	if err != nil {
+		return 0, badRequest("mode %q: want exact, approximate, exhaustive, maxscore, blockmax or approx", m)
+	}
+	return mode, nil
+}
+
+func (s *Server) search(ctx context.Context, body []byte) (any, error) {
+	start := time.Now()
+	var req SearchRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.K == 0 {
+		req.K = 10
+	}
+	if req.K < 1 || req.K > s.lim.MaxK {
+		return nil, badRequest("k must be in [1, %d] (--max-k), got %d", s.lim.MaxK, req.K)
+	}
+	if req.Explain && req.K > s.lim.MaxExplainK {
+		return nil, badRequest("explain is limited to k <= %d, got %d", s.lim.MaxExplainK, req.K)
+	}
+	mode, err := parseMode(req.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if req.Alpha != 0 && !(req.Alpha > 0 && req.Alpha <= 1) {
+		return nil, badRequest("alpha must be in (0, 1], got %v", req.Alpha)
+	}
+	if len(req.FilterIDs) > s.lim.MaxFilterIDs {
+		return nil, badRequest("filter_ids has %d ids, more than the limit %d (--max-filter-ids)", len(req.FilterIDs), s.lim.MaxFilterIDs)
+	}
+	v, tokens, err := s.queryVector(req.Query)
+	if err != nil {
+		return nil, err
+	}
+	q, info := s.prepare(v, tokens)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var hits []search.Hit
+	if len(req.FilterIDs) > 0 {
+		docs, err := s.resolve(req.FilterIDs)
+		if err != nil {
+			return nil, err
+		}
+		hits = s.scoreDocs(q, docs, req.K)
+	} else {
+		hits, err = s.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha})
+		if err != nil {
+			return nil, badRequest("%v", err)
+		}
+	}
+	resp := SearchResponse{Query: info, Mode: mode.String(), K: req.K, Hits: make([]Hit, len(hits))}
+	if len(req.FilterIDs) > 0 {
+		resp.Mode = "filter"
+	}
+	for i, h := range hits {
+		resp.Hits[i] = Hit{Rank: i + 1, ID: h.ID, Score: h.Score, Text: s.docs.text(h.ID)}
+		if req.Explain {
+			e := s.explainDoc(q, h.Doc, h.ID)
+			resp.Hits[i].Explanation = &e
+		}
+	}
+	resp.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	return resp, nil
+}
+
+// resolve maps external ids to sorted internal ids; unknown ids are an
+// error rather than silently ignored.
+func (s *Server) resolve(ids []string) ([]uint32, error) {
+	docs := make([]uint32, 0, len(ids))
+	var unknown []string
+	for _, id := range ids {
+		d, ok := s.docIndex(id)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("%q", id))
+			continue
+		}
+		docs = append(docs, d)
+	}
+	if len(unknown) > 0 {
+		more := ""
+		if len(unknown) > 5 {
+			more = fmt.Sprintf(" and %d more", len(unknown)-5)
+			unknown = unknown[:5]
+		}
+		return nil, &requestError{http.StatusBadRequest, fmt.Sprintf("unknown document ids: %s%s", strings.Join(unknown, ", "), more)}
+	}
+	slices.Sort(docs)
+	return slices.Compact(docs), nil
+}
+
+func (s *Server) explain(ctx context.Context, body []byte) (any, error) {
+	var req ExplainRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.ID == "" {
+		return nil, badRequest("id (the document to explain) is required")
+	}
+	v, tokens, err := s.queryVector(req.Query)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.docIndex(req.ID)
+	if !ok {
+		return nil, &requestError{http.StatusNotFound, fmt.Sprintf("unknown document id %q", req.ID)}
+	}
+	q, info := s.prepare(v, tokens)
+	e := s.explainDoc(q, d, req.ID)
+	var score float64
+	if hits := s.scoreDocs(q, []uint32{d}, 1); len(hits) == 1 {
+		score = hits[0].Score
+	}
+	return ExplainResponse{ID: req.ID, Score: score, Text: s.docs.text(req.ID), Query: info, Explanation: e}, nil
+}
+
+func (s *Server) encode(ctx context.Context, body []byte) (any, error) {
+	var req EncodeRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if s.enc == nil {
+		return nil, badRequest("encode needs a model: this server was started without --model")
+	}
+	if len(req.Texts) == 0 {
+		return nil, badRequest("texts must hold at least one text")
+	}
+	if len(req.Texts) > s.lim.MaxTexts {
+		return nil, badRequest("texts holds %d texts, more than the limit %d (--max-texts)", len(req.Texts), s.lim.MaxTexts)
+	}
+	for i, t := range req.Texts {
+		if len(t) > s.lim.MaxQueryChars {
+			return nil, badRequest("texts[%d] has %d bytes, more than the limit %d (--max-query-chars)", i, len(t), s.lim.MaxQueryChars)
+		}
+	}
+	vs, err := s.enc.Encode(req.Texts)
+	if err != nil {
+		return nil, fmt.Errorf("encoding: %w", err)
+	}
+	resp := EncodeResponse{Vectors: make([]map[string]float32, len(vs)), Terms: make([][]TermWeight, len(vs))}
+	for i, v := range vs {
+		m := make(map[string]float32, len(v.Terms))
+		for j, t := range v.Terms {
+			m[t] = v.Weights[j]
+		}
+		resp.Vectors[i] = m
+		resp.Terms[i] = termWeights(v, s.tokenSet(req.Texts[i]), 0)
+	}
+	return resp, nil
+}
