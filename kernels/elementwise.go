@@ -74,24 +74,38 @@ func GELU(x []float32) {
 }
 
 // Softmax replaces x by exp(x - max) / sum in place.
-func Softmax(x []float32) {
+func Softmax(x []float32) { softmaxScaled(x, 1) }
+
+// softmaxScaled replaces x by the softmax of float32(scale*x), scale > 0.
+// Folding the attention scale 1/sqrt(d) in here lets the score GEMM store
+// its tiles straight from the microkernel; the product is rounded to
+// float32 exactly as a separate scaling pass would round it (and is exact
+// for scale 1).
+func softmaxScaled(x []float32, scale float32) {
 	if len(x) == 0 {
 		return
 	}
-	m := x[0]
-	for _, f := range x[1:] {
-		m = max(m, f)
+	mx, done := maxFast(x)
+	if done == 0 {
+		mx = x[0]
 	}
+	for _, f := range x[done:] {
+		mx = max(mx, f)
+	}
+	// Rounding is monotonic, so max(scale*x) = scale*max(x) for scale > 0.
+	m := float64(scale * mx)
 	var s float64
-	for i, f := range x {
+	done, s = softmaxExpFast(x, scale, m)
+	for i, f := range x[done:] {
 		// exp underflows float32 below -104; clamping keeps expFast in range.
-		e := expFast(max(float64(f)-float64(m), -110))
-		x[i] = float32(e)
+		e := expFast(max(float64(scale*f)-m, -110))
+		x[done+i] = float32(e)
 		s += e
 	}
 	inv := 1 / s
-	for i, e := range x {
-		x[i] = float32(float64(e) * inv)
+	done = scaleFast(x, inv)
+	for i, e := range x[done:] {
+		x[done+i] = float32(float64(e) * inv)
 	}
 }
 

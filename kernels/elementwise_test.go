@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -39,33 +40,85 @@ func TestGELU(t *testing.T) {
 	})
 }
 
+// TestSoftmax checks softmaxScaled (Softmax is scale 1) on every path
+// against float64 math.Exp; lengths 1..9 and 131 exercise the scalar tail
+// after the vector prefix.
 func TestSoftmax(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	cases := map[string][]float32{
-		"one":      {3},
-		"equal":    {1, 1, 1, 1},
-		"spread":   {-200, -50, 0, 10, 80},
-		"huge":     {3e38, -3e38, 0},
-		"random64": randSlice(r, 64),
+		"one":       {3},
+		"equal":     {1, 1, 1, 1},
+		"spread":    {-200, -50, 0, 10, 80},
+		"huge":      {3e38, -3e38, 0},
+		"underflow": {0, -90, -100, -103, -104, -105, -110, -120, -1e30},
+		"random64":  randSlice(r, 64),
+		"random131": randSlice(r, 131),
 	}
-	for name, x := range cases {
-		got := append([]float32(nil), x...)
-		Softmax(got)
-		m := math.Inf(-1)
-		for _, f := range x {
-			m = math.Max(m, float64(f))
-		}
-		var s float64
-		for _, f := range x {
-			s += math.Exp(float64(f) - m)
-		}
-		for i, f := range x {
-			want := math.Exp(float64(f)-m) / s
-			if ulpsOff(got[i], want) > 2 && math.Abs(float64(got[i])-want) > 1e-38 {
-				t.Fatalf("%s: softmax[%d] = %g, want %g", name, i, got[i], want)
+	for n := 2; n <= 9; n++ {
+		cases[fmt.Sprintf("random%d", n)] = randSlice(r, n)
+	}
+	forEachPath(t, func(t *testing.T) {
+		for name, x := range cases {
+			for _, scale := range []float32{1, 0.125, 0.1} {
+				got := append([]float32(nil), x...)
+				softmaxScaled(got, scale)
+				m := math.Inf(-1)
+				for _, f := range x {
+					m = math.Max(m, float64(scale*f))
+				}
+				var s float64
+				for _, f := range x {
+					s += math.Exp(float64(scale*f) - m)
+				}
+				for i, f := range x {
+					want := math.Exp(float64(scale*f)-m) / s
+					if ulpsOff(got[i], want) > 2 && math.Abs(float64(got[i])-want) > 1e-38 {
+						t.Fatalf("%s, scale %g: softmax[%d] = %g, want %g", name, scale, i, got[i], want)
+					}
+				}
 			}
 		}
+		// A NaN anywhere makes every output NaN, as in the scalar loop.
+		x := randSlice(r, 19)
+		x[11] = float32(math.NaN())
+		softmaxScaled(x, 1)
+		for i, f := range x {
+			if !math.IsNaN(float64(f)) {
+				t.Fatalf("softmax with a NaN input: [%d] = %g, want NaN", i, f)
+			}
+		}
+	})
+}
+
+// TestSoftmaxPathsAgree: the vector exponentials differ from the portable
+// ones only by FMA rounding, so every path lands within 1 float32 ulp of
+// the generic result.
+func TestSoftmaxPathsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	x := make([]float32, 128*64)
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 8)
 	}
+	orig := Path()
+	defer SetPath(orig)
+	if err := SetPath(PathGeneric); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float32(nil), x...)
+	for i := 0; i < len(want); i += 128 {
+		softmaxScaled(want[i:i+128], 0.125)
+	}
+	forEachPath(t, func(t *testing.T) {
+		got := append([]float32(nil), x...)
+		for i := 0; i < len(got); i += 128 {
+			softmaxScaled(got[i:i+128], 0.125)
+		}
+		for i := range got {
+			if ulpsOff(got[i], float64(want[i])) > 1 {
+				t.Fatalf("softmax[%d] = %g on %s, %g on generic", i, got[i], Path(), want[i])
+			}
+		}
+	})
 }
 
 func TestLog1pf(t *testing.T) {

@@ -23,8 +23,12 @@ func packB(dst, b []float32, k, n, rs, cs, np int) {
 		}
 		for l := 0; l < k; l++ {
 			row := d[l*panelW : (l+1)*panelW]
-			for j := 0; j < w; j++ {
-				row[j] = b[l*rs+(j0+j)*cs]
+			if cs == 1 {
+				copy(row, b[l*rs+j0:l*rs+j0+w])
+			} else {
+				for j := 0; j < w; j++ {
+					row[j] = b[l*rs+(j0+j)*cs]
+				}
 			}
 			clear(row[w:])
 		}
@@ -40,6 +44,14 @@ func packA(dst, a []float32, mb, kb, rs, cs, mr int) {
 		if rows < mr {
 			clear(d)
 		}
+		if cs == 1 && rows == mr && mr%8 == 0 {
+			// Row-major source: gather 8 rows per pass, writing d
+			// sequentially (the strided-store loop below is ~3x slower).
+			for r := 0; r < mr; r += 8 {
+				packRows8(d[r:], mr, a[(i0+r)*rs:], rs, kb)
+			}
+			continue
+		}
 		if cs == 1 {
 			for r := 0; r < rows; r++ {
 				src := a[(i0+r)*rs : (i0+r)*rs+kb]
@@ -54,6 +66,32 @@ func packA(dst, a []float32, mb, kb, rs, cs, mr int) {
 				d[l*mr+r] = a[(i0+r)*rs+l*cs]
 			}
 		}
+	}
+}
+
+// packRows8 writes a[r*rs+l] to d[l*ds+r] for r < 8 and l < kb.
+func packRows8(d []float32, ds int, a []float32, rs, kb int) {
+	if kb <= 0 {
+		return
+	}
+	_, _ = d[(kb-1)*ds+7], a[7*rs+kb-1]
+	done := packRows8Fast(d, ds, a, rs, kb)
+	if done == kb {
+		return
+	}
+	d, a, kb = d[done*ds:], a[done:], kb-done
+	a0 := a[:kb]
+	a1 := a[rs:][:len(a0)]
+	a2 := a[2*rs:][:len(a0)]
+	a3 := a[3*rs:][:len(a0)]
+	a4 := a[4*rs:][:len(a0)]
+	a5 := a[5*rs:][:len(a0)]
+	a6 := a[6*rs:][:len(a0)]
+	a7 := a[7*rs:][:len(a0)]
+	for l := range a0 {
+		o := (*[8]float32)(d[l*ds:])
+		o[0], o[1], o[2], o[3] = a0[l], a1[l], a2[l], a3[l]
+		o[4], o[5], o[6], o[7] = a4[l], a5[l], a6[l], a7[l]
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package kernels holds the numeric loops that a transformer encoder spends
 // its time in: matrix multiplication against packed weights, LayerNorm, GELU,
-// softmax, and the fused SPLADE head (MLM logits -> log(1+ReLU) -> pooling
-// over tokens) that never materializes the tokens x vocabulary logits.
+// multi-head attention (with a vectorized softmax), and the fused SPLADE
+// head (MLM logits -> log(1+ReLU) -> pooling over tokens) that never
+// materializes the tokens x vocabulary logits.
 //
 // Nearly all of the encoder's time is fp32 GEMM, and no Go library does fast
 // fp32 GEMM without cgo (gonum's pure-Go path runs at a few GFLOP/s). So
@@ -197,8 +198,9 @@ func (p *Packed) SpladePool(pool *Pool, out, h []float32, segs []int, bias []flo
 
 // Gemm computes C = alpha * op(A) op(B) + beta * C for row-major matrices,
 // where op transposes when the flag is set; C is m x n and the inner
-// dimension is k. Used for attention scores and context (small, per head).
-// It runs on the calling goroutine.
+// dimension is k. It packs both operands on every call and runs on the
+// calling goroutine; the encoder's attention uses the fused Attention
+// instead, which computes the same two products.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/splade-go/splade/kernels"
 )
@@ -21,9 +20,6 @@ func grow(b []float32, n int) []float32 {
 	}
 	return b[:n]
 }
-
-// scorePool recycles attention score matrices ([T][T] per text and head).
-var scorePool = sync.Pool{New: func() any { return new([]float32) }}
 
 // CheckIDs reports the first input that the model cannot encode: a token id
 // outside the vocabulary or a sequence longer than the position embeddings.
@@ -76,7 +72,7 @@ func (m *Model) forward(pool *kernels.Pool, sc *scratch, batch [][]int32, mode k
 	for li := range m.layers {
 		l := &m.layers[li]
 		l.qkv.MatMul(pool, sc.qkv, x, n, l.qkvBias)
-		m.attention(pool, sc, len(batch))
+		m.attention(pool, sc)
 		l.out.MatMul(pool, sc.tmp, sc.ctx, n, l.outBias)
 		addRows(pool, sc.tmp, x, n, H) // residual
 		layerNormRows(pool, sc.tmp, n, H, l.attnLN, c.LayerNormEps)
@@ -98,32 +94,11 @@ func (m *Model) forward(pool *kernels.Pool, sc *scratch, batch [][]int32, mode k
 // fused projections in sc.qkv ([n][3H]: query, key, value) into sc.ctx. A
 // text attends only to its own rows, which equals padded attention with the
 // padding masked out.
-func (m *Model) attention(pool *kernels.Pool, sc *scratch, nseg int) {
+func (m *Model) attention(pool *kernels.Pool, sc *scratch) {
 	H, heads := m.Config.Hidden, m.Config.Heads
 	dh := H / heads
 	scale := float32(1 / math.Sqrt(float64(dh)))
-	ld := 3 * H
-	pool.For(nseg*heads, 1, func(lo, hi int) {
-		bufp := scorePool.Get().(*[]float32)
-		defer scorePool.Put(bufp)
-		for item := lo; item < hi; item++ {
-			s, h := item/heads, item%heads
-			r0, T := sc.segs[s], sc.segs[s+1]-sc.segs[s]
-			if T == 0 {
-				continue
-			}
-			*bufp = grow(*bufp, T*T)
-			scores := *bufp
-			q := sc.qkv[r0*ld+h*dh:]
-			k := sc.qkv[r0*ld+H+h*dh:]
-			v := sc.qkv[r0*ld+2*H+h*dh:]
-			kernels.Gemm(false, true, T, T, dh, scale, q, ld, k, ld, 0, scores, T)
-			for i := 0; i < T; i++ {
-				kernels.Softmax(scores[i*T : (i+1)*T])
-			}
-			kernels.Gemm(false, false, T, dh, T, 1, scores, T, v, ld, 0, sc.ctx[r0*H+h*dh:], H)
-		}
-	})
+	kernels.Attention(pool, sc.ctx, sc.qkv, sc.segs, heads, dh, scale)
 }
 
 // rowGrain is the number of rows per task of the row-wise loops.

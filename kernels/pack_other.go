@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package kernels
+
+// packRows8Fast has no vector implementation outside amd64.
+func packRows8Fast(d []float32, ds int, a []float32, rs, kb int) int { return 0 }
