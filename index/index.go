@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sync/atomic"
 )
 
 // End is the document id of an exhausted cursor.
@@ -393,6 +394,18 @@ func (ix *Index) ScoreRange(r uint32, terms []uint32, weights []float32, acc []f
 	locals := rec[8+8*np : 8+8*np+npost]
 	imps := rec[8+8*np+npost:]
 	acc = acc[:ix.RangeLen(r)]
+	// Ranges are visited in bound order, so their records are usually not
+	// in cache, and the galloping searches below chain dependent loads
+	// through them. Touching every cache line first with independent loads,
+	// which the CPU overlaps, makes scoring a cold range about twice as
+	// fast (warm ranges pay a few hundred cheap loads).
+	var sink byte
+	for o := 0; o < len(rec); o += 64 {
+		sink |= rec[o]
+	}
+	if sink|rec[len(rec)-1] == 0 {
+		touchSink.Add(1) // rarely taken; keeps the loads from being elided
+	}
 	at := 0 // search position in rterms
 	for j, t := range terms {
 		// lower bound of t in rterms[at:], galloping: query terms are
@@ -442,6 +455,10 @@ func (ix *Index) ScoreRange(r uint32, terms []uint32, weights []float32, acc []f
 		at++
 	}
 }
+
+// touchSink keeps ScoreRange's cache-warming loads from being optimized
+// away.
+var touchSink atomic.Uint64
 
 // Cursor iterates over one term's postings in increasing document id,
 // decoding one block of 128 at a time and skipping blocks by their last

@@ -32,11 +32,14 @@ func BenchmarkModes(b *testing.B) {
 	}
 	for _, opt := range []Options{
 		{K: 10, Mode: Exhaustive}, {K: 10, Mode: MaxScore}, {K: 10, Mode: BlockMax},
-		{K: 10, Mode: Approx, Alpha: 0.9}, {K: 10, Mode: Approx, Alpha: 0.7},
+		{K: 10, Mode: Approx, Alpha: 0.9, QueryCut: 1}, {K: 10, Mode: Approx, Alpha: 0.7, QueryCut: 1},
+		{K: 10, Mode: Approx}, // the defaults: DefaultAlpha, DefaultQueryCut
 	} {
 		name := opt.Mode.String()
-		if opt.Mode == Approx {
-			name += "-" + strconv.FormatFloat(opt.Alpha, 'g', -1, 64)
+		if opt.Mode == Approx && opt.Alpha == 0 {
+			name += "-defaults"
+		} else if opt.Mode == Approx {
+			name += "-alpha" + strconv.FormatFloat(opt.Alpha, 'g', -1, 64) + "-cut" + strconv.FormatFloat(opt.QueryCut, 'g', -1, 64)
 		}
 		b.Run(name, func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {

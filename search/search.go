@@ -15,9 +15,17 @@
 //     index, stopping when no remaining range can beat the k-th score.
 //     Learned sparse vectors have long queries and many terms per document,
 //     where this beats document-at-a-time dynamic pruning by a wide margin.
-//   - Approx: the same with the stop test alpha*bound < k-th score,
-//     0 < alpha <= 1; smaller alpha visits fewer ranges, trading recall for
-//     speed.
+//     The few ranges with the largest bounds are scored before the heap is
+//     built, so that only ranges that can beat the resulting threshold are
+//     heapified (a few percent of those the query touches).
+//   - Approx: the same, made approximate by three knobs: the stop test
+//     alpha*bound < k-th score (0 < alpha <= 1); query-term pruning, where
+//     range bounds use only the heaviest query terms that carry a QueryCut
+//     fraction of the query's weight mass (long SPLADE queries put most of
+//     their mass on few terms, and the bound computation costs one pass per
+//     term over its range maxima); and an optional budget of visited
+//     ranges. Visited ranges are still scored with every query term, so the
+//     scores returned are exact; only documents may be missed.
 //
 // All exact modes return identical results, scores included: every
 // processor adds the products float64(query weight) x impact of a document
@@ -75,8 +83,14 @@ func (m Mode) String() string {
 // bounds a parsed one); unknown and repeated terms count.
 const MaxQueryTerms = sparse.MaxTerms
 
-// DefaultAlpha is the Approx knob used when Options.Alpha is 0.
-const DefaultAlpha = 0.9
+// DefaultAlpha and DefaultQueryCut are the Approx knobs used when
+// Options.Alpha or Options.QueryCut is 0. They were chosen on synthetic
+// SPLADE++-like collections (splade bench-search) to keep recall@10 at or
+// above 0.95 against the exact top 10; see BENCHMARKS.md.
+const (
+	DefaultAlpha    = 0.9
+	DefaultQueryCut = 0.85
+)
 
 // Options configure a search.
 type Options struct {
@@ -85,6 +99,12 @@ type Options struct {
 	// Alpha is the Approx knob in (0, 1]: a range is visited only while
 	// Alpha x its upper bound reaches the k-th score (1 = exact).
 	Alpha float64
+	// QueryCut is the Approx query-term pruning knob in (0, 1]: range
+	// bounds use the heaviest query terms whose weights sum to at least
+	// QueryCut x the query's total weight (1 = every term).
+	QueryCut float64
+	// MaxRanges, when > 0, stops Approx after visiting that many ranges.
+	MaxRanges int
 	// Fingerprint, when not empty, must equal the index's: queries encoded
 	// by another model or vocabulary are refused rather than silently
 	// scored against the wrong term space.
@@ -125,10 +145,12 @@ type qterm struct {
 type scratch struct {
 	qw      []float32 // dense query weights by term id, zero outside the query
 	terms   []qterm
+	heavy   []qterm // terms by decreasing weight, for query-term pruning
 	acc     []float64
 	touched []uint32
 	ub      []float64
 	cands   []rangeCand
+	seeds   []rangeCand
 	cursors []index.Cursor
 	contrib []float64
 	racc    []float64 // accumulators of one range
@@ -150,6 +172,15 @@ func (s *Searcher) validate(opt *Options) error {
 		}
 		if !(opt.Alpha > 0 && opt.Alpha <= 1) {
 			return fmt.Errorf("alpha must be in (0, 1], got %v", opt.Alpha)
+		}
+		if opt.QueryCut == 0 {
+			opt.QueryCut = DefaultQueryCut
+		}
+		if !(opt.QueryCut > 0 && opt.QueryCut <= 1) {
+			return fmt.Errorf("query cut must be in (0, 1], got %v", opt.QueryCut)
+		}
+		if opt.MaxRanges < 0 {
+			return fmt.Errorf("max ranges must be >= 0, got %d", opt.MaxRanges)
 		}
 	}
 	if opt.Fingerprint != "" && opt.Fingerprint != s.ix.Meta.Fingerprint {
@@ -188,9 +219,9 @@ func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, err
 		case MaxScore:
 			err = s.maxScore(sc)
 		case BlockMax:
-			s.bmp(sc, 1)
+			s.bmp(sc, 1, 1, 0)
 		case Approx:
-			s.bmp(sc, opt.Alpha)
+			s.bmp(sc, opt.Alpha, opt.QueryCut, opt.MaxRanges)
 		}
 	}
 	if err != nil {
@@ -370,15 +401,45 @@ type rangeCand struct {
 	r  uint32
 }
 
-// bmp is Block-Max Pruning; alpha = 1 is exact.
-func (s *Searcher) bmp(sc *scratch, alpha float64) {
+// pruneQuery returns the heaviest query terms whose weights sum to at least
+// cut x the total weight (all of them for cut = 1).
+func pruneQuery(sc *scratch, cut float64) []qterm {
+	if cut >= 1 {
+		return sc.terms
+	}
+	sc.heavy = append(sc.heavy[:0], sc.terms...)
+	slices.SortFunc(sc.heavy, func(a, b qterm) int {
+		if a.w != b.w {
+			if a.w > b.w {
+				return -1
+			}
+			return 1
+		}
+		return int(int64(a.t) - int64(b.t))
+	})
+	var total float64
+	for _, qt := range sc.heavy {
+		total += float64(qt.w)
+	}
+	var sum float64
+	for i, qt := range sc.heavy {
+		sum += float64(qt.w)
+		if sum >= cut*total {
+			return sc.heavy[:i+1]
+		}
+	}
+	return sc.heavy
+}
+
+// bmp is Block-Max Pruning; alpha = cut = 1 with no range budget is exact.
+func (s *Searcher) bmp(sc *scratch, alpha, cut float64, maxRanges int) {
 	nr := s.ix.NumRanges()
 	if len(sc.ub) != nr {
 		sc.ub = make([]float64, nr)
 	}
 	ub := sc.ub
 	rs := s.ix.RangeScale()
-	for _, qt := range sc.terms {
+	for _, qt := range pruneQuery(sc, cut) {
 		c := float64(qt.w) * rs
 		rl := s.ix.RangeList(qt.t)
 		if rl.Dense != nil {
@@ -393,16 +454,6 @@ func (s *Searcher) bmp(sc *scratch, alpha float64) {
 			ub[r] += c * float64(m)
 		}
 	}
-	cands := sc.cands[:0]
-	for r, u := range ub {
-		if u > 0 {
-			cands = append(cands, rangeCand{u, uint32(r)})
-			ub[r] = 0
-		}
-	}
-	sc.cands = cands
-	h := rangeHeap(cands)
-	h.init()
 	rsz := uint32(s.ix.Meta.RangeSize)
 	if len(sc.racc) < int(rsz) {
 		sc.racc = make([]float64, rsz)
@@ -412,25 +463,87 @@ func (s *Searcher) bmp(sc *scratch, alpha float64) {
 		sc.tids = append(sc.tids, qt.t)
 		sc.tws = append(sc.tws, qt.w)
 	}
-	for len(h) > 0 {
-		top := h[0]
+	pruned := func(u float64) bool {
 		theta := sc.top.threshold()
 		if alpha == 1 {
-			if top.ub*margin < theta {
-				break
+			return u*margin < theta
+		}
+		return alpha*u < theta
+	}
+
+	// Seed the threshold by scoring the ranges with the largest bounds
+	// first (best-first would visit them first anyway); then only ranges
+	// that can still beat it enter the heap, typically a few percent of
+	// them, instead of heapifying every range the query touches.
+	seeds := sc.seeds[:0]
+	nSeeds := seedRanges
+	if maxRanges > 0 {
+		nSeeds = min(nSeeds, maxRanges)
+	}
+	for r, u := range ub {
+		if nSeeds == 0 {
+			break
+		}
+		if u == 0 || (len(seeds) == nSeeds && u <= seeds[len(seeds)-1].ub) {
+			continue
+		}
+		c := rangeCand{u, uint32(r)}
+		if len(seeds) < nSeeds {
+			seeds = append(seeds, c)
+		} else {
+			seeds[len(seeds)-1] = c
+		}
+		// keep seeds sorted by decreasing bound (ties: lower range first)
+		for k := len(seeds) - 1; k > 0 && seeds[k].ub > seeds[k-1].ub; k-- {
+			seeds[k], seeds[k-1] = seeds[k-1], seeds[k]
+		}
+	}
+	sc.seeds = seeds
+	visited := 0
+	for _, c := range seeds {
+		ub[c.r] = 0
+		if pruned(c.ub) {
+			break
+		}
+		s.scoreRange(sc, c.r)
+		visited++
+	}
+	cands := sc.cands[:0]
+	for r, u := range ub {
+		if u > 0 {
+			if !pruned(u) {
+				cands = append(cands, rangeCand{u, uint32(r)})
 			}
-		} else if alpha*top.ub < theta {
+			ub[r] = 0
+		}
+	}
+	sc.cands = cands
+	h := rangeHeap(cands)
+	h.init()
+	for ; len(h) > 0 && (maxRanges == 0 || visited < maxRanges); visited++ {
+		top := h[0]
+		if pruned(top.ub) {
 			break
 		}
 		h.pop()
-		acc := sc.racc[:s.ix.RangeLen(top.r)]
-		s.ix.ScoreRange(top.r, sc.tids, sc.tws, acc)
-		base := top.r * rsz
-		for i, v := range acc {
-			if v > 0 {
-				sc.top.push(v, base+uint32(i))
-				acc[i] = 0
-			}
+		s.scoreRange(sc, top.r)
+	}
+}
+
+// seedRanges is how many ranges Block-Max Pruning scores before building
+// its heap.
+const seedRanges = 4
+
+// scoreRange scores the documents of range r for the whole query and
+// offers them to the top k.
+func (s *Searcher) scoreRange(sc *scratch, r uint32) {
+	acc := sc.racc[:s.ix.RangeLen(r)]
+	s.ix.ScoreRange(r, sc.tids, sc.tws, acc)
+	base := r * uint32(s.ix.Meta.RangeSize)
+	for i, v := range acc {
+		if v > 0 {
+			sc.top.push(v, base+uint32(i))
+			acc[i] = 0
 		}
 	}
 }

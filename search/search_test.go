@@ -166,13 +166,83 @@ func TestExactModesAgree(t *testing.T) {
 						t.Fatalf("%+v query %d k=%d %v differs from exhaustive: %s", opt, qi, k, m, d)
 					}
 				}
-				// approx with alpha 1 is exact; smaller alpha returns a subset of plausible docs
-				got, _ := s.Search(q, Options{K: k, Mode: Approx, Alpha: 1})
+				// approx with alpha 1 and no query pruning is exact
+				got, _ := s.Search(q, Options{K: k, Mode: Approx, Alpha: 1, QueryCut: 1})
 				if d := sameHits(got, want); d != "" {
 					t.Fatalf("approx alpha=1 differs: %s", d)
 				}
 			}
 		}
+	}
+}
+
+// TestApproxQueryCutAndBudget checks that query-term pruning and the range
+// budget lose recall monotonically, never invent documents, and return the
+// exact score of every document they do return.
+func TestApproxQueryCutAndBudget(t *testing.T) {
+	docs := randomCorpus(3000, 800, 5)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	r := rand.New(rand.NewPCG(2, 9))
+	var queries []sparse.Record
+	for i := 0; i < 30; i++ {
+		queries = append(queries, sparse.Record{ID: fmt.Sprint(i), Vector: randomVector(r, 800, 25)})
+	}
+	exact, err := s.SearchBatch(queries, Options{K: 10, Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.SearchBatch(queries, Options{K: ix.NumDocs(), Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts []Options // in order of non-increasing recall
+	}{
+		{"query cut", []Options{{QueryCut: 1}, {QueryCut: 0.7}, {QueryCut: 0.4}, {QueryCut: 0.1}}},
+		{"max ranges", []Options{{QueryCut: 1}, {QueryCut: 1, MaxRanges: 20}, {QueryCut: 1, MaxRanges: 3}, {QueryCut: 1, MaxRanges: 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := 1.0
+			for i, opt := range tc.opts {
+				opt.K, opt.Mode, opt.Alpha = 10, Approx, 1
+				got, err := s.SearchBatch(queries, opt, 2, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := Recall(got, exact)
+				if i == 0 && rec != 1 {
+					t.Fatalf("%+v: recall %v, want 1", opt, rec)
+				}
+				if rec > prev+1e-12 {
+					t.Fatalf("%+v: recall rose from %v to %v", opt, prev, rec)
+				}
+				prev = rec
+				for qi, hits := range got {
+					score := map[uint32]float64{}
+					for _, h := range all[qi] {
+						score[h.Doc] = h.Score
+					}
+					for _, h := range hits {
+						if want, ok := score[h.Doc]; !ok || want != h.Score {
+							t.Fatalf("%+v query %d: doc %d score %v, exhaustive %v (found %v)", opt, qi, h.Doc, h.Score, want, ok)
+						}
+					}
+					if opt.MaxRanges == 1 && len(hits) > 0 {
+						rs := uint32(ix.Meta.RangeSize)
+						for _, h := range hits {
+							if h.Doc/rs != hits[0].Doc/rs {
+								t.Fatalf("one-range budget returned documents of two ranges")
+							}
+						}
+					}
+				}
+			}
+			if prev == 1 {
+				t.Fatalf("the most aggressive setting kept recall 1: the knob has no effect on this corpus")
+			}
+		})
 	}
 }
 
@@ -191,7 +261,7 @@ func TestApproxRecallDecreasesWithAlpha(t *testing.T) {
 	}
 	prev := 1.0
 	for _, alpha := range []float64{1, 0.8, 0.5, 0.2} {
-		got, err := s.SearchBatch(queries, Options{K: 10, Mode: Approx, Alpha: alpha}, 2, nil)
+		got, err := s.SearchBatch(queries, Options{K: 10, Mode: Approx, Alpha: alpha, QueryCut: 1}, 2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +307,9 @@ func TestQueryHandling(t *testing.T) {
 		{"nan weight", sparse.Vector{Terms: []string{"w00001"}, Weights: []float32{float32(math.NaN())}}, Options{K: 5}, "finite and >= 0"},
 		{"k zero", q, Options{K: 0}, "k must be"},
 		{"bad alpha", q, Options{K: 5, Mode: Approx, Alpha: 1.5}, "alpha"},
+		{"bad query cut", q, Options{K: 5, Mode: Approx, QueryCut: -0.5}, "query cut"},
+		{"query cut above 1", q, Options{K: 5, Mode: Approx, QueryCut: 1.5}, "query cut"},
+		{"negative max ranges", q, Options{K: 5, Mode: Approx, MaxRanges: -1}, "max ranges"},
 		{"mismatched lengths", sparse.Vector{Terms: []string{"a"}}, Options{K: 5}, "weights"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,7 +28,8 @@ inside the workers.
 
 Examples:
   splade bench-search --docs 100000 --queries 500
-  splade bench-search --docs 1000000 --queries 300 --threads 1,2 --alphas 0.9,0.8,0.7
+  splade bench-search --docs 1000000 --queries 300 --threads 1,2 --alphas 0.9,0.8 --query-cuts 1,0.5,0.3
+  splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --threads 1 --modes approx
   splade bench-search --docs 100000 --quantize f16 --reorder=false --dir /tmp/idx`
 
 func runBenchSearch(args []string) error {
@@ -38,7 +39,11 @@ func runBenchSearch(args []string) error {
 	seed := fs.Int64("seed", 1, "collection seed")
 	k := fs.Int("k", 10, "documents per query (recall@k)")
 	threadsS := fs.String("threads", "1,2", "comma-separated thread counts")
-	alphasS := fs.String("alphas", "0.9,0.8,0.7", "comma-separated alpha values for the approx mode")
+	alphasS := fs.String("alphas", "0.9,0.8", "comma-separated alpha values for the approx mode")
+	cutsS := fs.String("query-cuts", "1,0.5", "comma-separated query-cut values for the approx mode (crossed with --alphas)")
+	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference)")
+	maxRanges := fs.Int("max-ranges", 0, "approx mode: range budget per query (0 = none)")
+	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
 	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term")
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "build memory budget for postings, MiB")
@@ -62,6 +67,24 @@ func runBenchSearch(args []string) error {
 	if err != nil {
 		return usagef("--alphas: %v", err)
 	}
+	cuts, err := parseFloats(*cutsS)
+	if err != nil {
+		return usagef("--query-cuts: %v", err)
+	}
+	modes := map[search.Mode]bool{}
+	for _, f := range strings.Split(*modesS, ",") {
+		m, err := search.ParseMode(strings.TrimSpace(f))
+		if err != nil {
+			return usagef("--modes: %v", err)
+		}
+		modes[m] = true
+	}
+	if *maxRanges < 0 {
+		return usagef("--max-ranges must be >= 0")
+	}
+	if *reuse && *dir == "" {
+		return usagef("--reuse needs --dir")
+	}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "splade-bench-")
 		if err != nil {
@@ -74,34 +97,36 @@ func runBenchSearch(args []string) error {
 	defer out.Flush()
 
 	g := synth.New(synth.Options{Docs: *docs, Queries: *nq, Seed: *seed})
-	b, err := index.NewBuilder(*dir, index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize})
-	if err != nil {
-		return err
-	}
-	bar := newProgress(int64(*docs), "indexing")
-	var genTime time.Duration
-	for i := 0; i < *docs; i++ {
-		t0 := time.Now()
-		rec := g.Doc(i)
-		genTime += time.Since(t0)
-		if err := b.Add(rec.ID, rec.Vector); err != nil {
-			b.Abort()
+	fmt.Fprintf(out, "collection\tsynth docs=%d queries=%d seed=%d\n", *docs, *nq, *seed)
+	if !*reuse {
+		b, err := index.NewBuilder(*dir, index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize})
+		if err != nil {
 			return err
 		}
-		bar.Add(1)
+		bar := newProgress(int64(*docs), "indexing")
+		var genTime time.Duration
+		for i := 0; i < *docs; i++ {
+			t0 := time.Now()
+			rec := g.Doc(i)
+			genTime += time.Since(t0)
+			if err := b.Add(rec.ID, rec.Vector); err != nil {
+				b.Abort()
+				return err
+			}
+			bar.Add(1)
+		}
+		st, err := b.Finish()
+		bar.Finish()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "build_seconds\t%.2f\t(excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
+		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
+		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
+		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(doc gaps + %s impacts + block directory)\n", st.BitsPerPost, st.Quantization)
+		fmt.Fprintf(out, "range_max_bits_per_posting\t%.2f\nrange_forward_bits_per_posting\t%.2f\n",
+			8*float64(st.RangeBytes)/float64(st.Postings), 8*float64(st.ForwardBytes)/float64(st.Postings))
 	}
-	st, err := b.Finish()
-	bar.Finish()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "collection\tsynth docs=%d queries=%d seed=%d\n", *docs, *nq, *seed)
-	fmt.Fprintf(out, "build_seconds\t%.2f\t(excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
-	fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
-	fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
-	fmt.Fprintf(out, "bits_per_posting\t%.2f\t(doc gaps + %s impacts + block directory)\n", st.BitsPerPost, st.Quantization)
-	fmt.Fprintf(out, "range_max_bits_per_posting\t%.2f\nrange_forward_bits_per_posting\t%.2f\n",
-		8*float64(st.RangeBytes)/float64(st.Postings), 8*float64(st.ForwardBytes)/float64(st.Postings))
 	out.Flush()
 
 	ix, err := index.Open(*dir)
@@ -109,6 +134,9 @@ func runBenchSearch(args []string) error {
 		return err
 	}
 	defer ix.Close()
+	if ix.NumDocs() != *docs {
+		return fmt.Errorf("--reuse: the index in %s has %d documents, not --docs %d", *dir, ix.NumDocs(), *docs)
+	}
 	queries := make([]sparse.Record, *nq)
 	for i := range queries {
 		queries[i] = g.Query(i)
@@ -118,15 +146,20 @@ func runBenchSearch(args []string) error {
 		name string
 		opt  search.Options
 	}
-	runs := []run{
-		{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}},
-		{"maxscore", search.Options{K: *k, Mode: search.MaxScore}},
-		{"blockmax", search.Options{K: *k, Mode: search.BlockMax}},
+	runs := []run{{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}}}
+	for _, m := range []search.Mode{search.MaxScore, search.BlockMax} {
+		if modes[m] {
+			runs = append(runs, run{m.String(), search.Options{K: *k, Mode: m}})
+		}
 	}
-	for _, a := range alphas {
-		runs = append(runs, run{fmt.Sprintf("approx(alpha=%g)", a), search.Options{K: *k, Mode: search.Approx, Alpha: a}})
+	if modes[search.Approx] {
+		for _, a := range alphas {
+			for _, c := range cuts {
+				runs = append(runs, run{fmt.Sprintf("approx(a=%g,cut=%g)", a, c), search.Options{K: *k, Mode: search.Approx, Alpha: a, QueryCut: c, MaxRanges: *maxRanges}})
+			}
+		}
 	}
-	fmt.Fprintf(out, "\n%-20s %7s %10s %10s %9s %8s %9s\n", "mode", "threads", "mean_ms", "p99_ms", "qps", "speedup", fmt.Sprintf("recall@%d", *k))
+	fmt.Fprintf(out, "\n%-24s %7s %10s %10s %9s %8s %9s\n", "mode", "threads", "mean_ms", "p99_ms", "qps", "speedup", fmt.Sprintf("recall@%d", *k))
 	for _, th := range threads {
 		var ref search.Timing
 		for i, r := range runs {
@@ -137,7 +170,7 @@ func runBenchSearch(args []string) error {
 			if i == 0 {
 				ref = tm
 			}
-			fmt.Fprintf(out, "%-20s %7d %10.3f %10.3f %9.1f %8.1f %9.4f\n", r.name, th,
+			fmt.Fprintf(out, "%-24s %7d %10.3f %10.3f %9.1f %8.1f %9.4f\n", r.name, th,
 				ms(tm.Mean()), ms(tm.Percentile(0.99)), tm.QPS(), float64(ref.Mean())/float64(tm.Mean()), search.Recall(tm.Hits, ref.Hits))
 			out.Flush()
 		}
