@@ -95,6 +95,22 @@ func packRows8(d []float32, ds int, a []float32, rs, kb int) {
 	}
 }
 
+// kBlock is the inner-dimension block for an m-row product. Few rows (a
+// query) are bound by streaming the weights from memory: one pass over each
+// panel's whole K, contiguous in the packed layout, lets the hardware
+// prefetcher run ahead instead of restarting every kc rows; the packed
+// rows (m x K) still fit in L2. Many rows are compute-bound and block K
+// for the cache.
+func kBlock(mk *microKernel, m, K int) int {
+	if m <= smallM {
+		return max(1, K)
+	}
+	return max(1, min(mk.kc, K))
+}
+
+// smallM is the row count up to which products skip K blocking.
+const smallM = 32
+
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
 // scratch buffers are reused across calls to keep the hot paths free of
@@ -132,7 +148,7 @@ func mergeTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, accum 
 // while the block is still in cache.
 func (p *Packed) matMulCols(mk *microKernel, y, apackAll []float32, m int, bias []float32, gelu bool, j0, j1 int) {
 	mr, nr, K, N := mk.mr, mk.nr, p.In, p.Out
-	kc := min(mk.kc, K)
+	kc := kBlock(mk, m, K)
 	mc := min(roundUp(mk.mc, mr), roundUp(m, mr))
 	mp := roundUp(m, mr)
 	bufp := getScratch(mr*nr + nr)
@@ -193,7 +209,7 @@ func matMulGrain(m, k, nr int) int {
 // multiple of mk.nr) given A packed whole by packAllPar.
 func (p *Packed) spladeCols(mk *microKernel, out, apack []float32, m int, segs []int, bias []float32, mode Pooling, j0, j1 int) {
 	mr, nr, K, N := mk.mr, mk.nr, p.In, p.Out
-	kc := min(mk.kc, K)
+	kc := kBlock(mk, m, K)
 	mp := roundUp(m, mr)
 	bufp := getScratch(mp*nr + nr + nr)
 	defer scratchPool.Put(bufp)

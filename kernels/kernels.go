@@ -152,7 +152,7 @@ func (p *Packed) matMul(pool *Pool, y, x []float32, m int, bias []float32, gelu 
 		_ = bias[p.Out-1]
 	}
 	mk := current.Load()
-	kc := max(1, min(mk.kc, p.In))
+	kc := kBlock(mk, m, p.In)
 	bufp := getScratch(roundUp(m, mk.mr) * p.In)
 	defer scratchPool.Put(bufp)
 	apack := *bufp
@@ -185,7 +185,7 @@ func (p *Packed) SpladePool(pool *Pool, out, h []float32, segs []int, bias []flo
 		_ = bias[p.Out-1]
 	}
 	mk := current.Load()
-	kc := max(1, min(mk.kc, p.In))
+	kc := kBlock(mk, m, p.In)
 	bufp := getScratch(roundUp(m, mk.mr) * p.In)
 	defer scratchPool.Put(bufp)
 	apack := *bufp

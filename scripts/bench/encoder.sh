@@ -17,11 +17,18 @@
 #                  minutes in float64)
 #   ORT_DIR=/work/ortbench  where `npm install onnxruntime-node@1.30.0` ran
 #   PYTHON=/usr/bin/python3 a python3 with torch (1.13) and numpy
+#   TORCH=1        time PyTorch too (0: skip it; Debian's torch 1.13 is built on
+#                  the reference BLAS and needs tens of minutes; it is still
+#                  used to export the ONNX model and for parity)
+#   ROUNDS=1       alternate Go and ONNX Runtime this many times and report
+#                  medians (the machines are shared and noisy)
 set -euo pipefail
 
 THREADS=${THREADS:-2}
 DOCS=${DOCS:-512}
 PARITY=${PARITY:-1}
+TORCH=${TORCH:-1}
+ROUNDS=${ROUNDS:-1}
 PYTHON=${PYTHON:-/usr/bin/python3}
 export ORT_DIR=${ORT_DIR:-/work/ortbench}
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS PYTHONDONTWRITEBYTECODE=1
@@ -46,27 +53,31 @@ if [[ ! -f "$work/model/model.safetensors" ]]; then
 	"$PYTHON" scripts/bench/make_model.py --out "$work/model"
 fi
 
-load
-echo "== Go: splade bench-encode"
-"$work/splade" bench-encode --model "$work/model" --threads "$THREADS" --docs "$DOCS" --json \
-	--lengths-out "$work/lengths.txt" --parity-out "$work/parity.json" | tee "$work/go.json"
-
-load
-echo "== PyTorch: torch_bench.py"
-"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" \
-	--lengths "$work/lengths.txt" 2>/dev/null | tee "$work/torch.json"
-
 if [[ ! -f "$work/onnx/model.onnx" ]]; then
 	echo "== exporting to ONNX"
 	"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" --skip-bench \
 		--export "$work/onnx" 2>/dev/null >/dev/null
 fi
 
+for ((r = 1; r <= ROUNDS; r++)); do
+	load
+	echo "== Go: splade bench-encode (round $r)"
+	"$work/splade" bench-encode --model "$work/model" --threads "$THREADS" --docs "$DOCS" --json \
+		--lengths-out "$work/lengths.txt" --parity-out "$work/parity.json" | tee "$work/go.$r.json"
+	load
+	echo "== ONNX Runtime: ort_bench.js (round $r)"
+	node scripts/bench/ort_bench.js "$work/onnx/model.onnx" "$work/lengths.txt" "$THREADS" "$work/onnx/check.json" |
+		tee "$work/ort.$r.json"
+done
 load
-echo "== ONNX Runtime: ort_bench.js"
-node scripts/bench/ort_bench.js "$work/onnx/model.onnx" "$work/lengths.txt" "$THREADS" "$work/onnx/check.json" |
-	tee "$work/ort.json"
-load
+
+echo '{}' >"$work/torch.json"
+if [[ "$TORCH" == 1 ]]; then
+	echo "== PyTorch: torch_bench.py"
+	"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" \
+		--lengths "$work/lengths.txt" 2>/dev/null | tee "$work/torch.json"
+	load
+fi
 
 if [[ "$PARITY" == 1 ]]; then
 	echo "== parity: Go vs the PyTorch reference"
@@ -74,24 +85,33 @@ if [[ "$PARITY" == 1 ]]; then
 		--parity "$work/parity.json" 2>/dev/null | tee "$work/parity_result.json"
 fi
 
-"$PYTHON" - "$work/go.json" "$work/torch.json" "$work/ort.json" <<'EOF'
-import json, sys
-go, pt, ort = (json.load(open(p)) for p in sys.argv[1:4])
+"$PYTHON" - "$work" "$ROUNDS" <<'EOF'
+import json, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+go = [json.load(open("%s/go.%d.json" % (work, r))) for r in range(1, rounds + 1)]
+ort = [json.load(open("%s/ort.%d.json" % (work, r))) for r in range(1, rounds + 1)]
+pt = json.load(open(work + "/torch.json"))
+med = lambda runs, key: statistics.median(x[key] for x in runs)
 rows = [("docs/s, batch 16 x 128", "batch16x128_docs_per_s", True),
         ("ms, one 16-token query", "query16_ms_median", False),
-        ("docs/s, mixed (%d SciFact texts, mean %.0f tokens)" % (go["mixed_docs"], go["mixed_mean_tokens"]), "mixed_docs_per_s", True)]
+        ("docs/s, mixed (%d SciFact texts, mean %.0f tokens)" % (go[0]["mixed_docs"], go[0]["mixed_mean_tokens"]), "mixed_docs_per_s", True)]
 print()
+print("medians over %d alternating round(s)" % rounds)
 print("| %-50s | %9s | %9s | %9s | %7s | %10s |" % ("workload", "Go", "PyTorch", "ORT", "Go/ORT", "Go/PyTorch"))
 print("|%s|%s|%s|%s|%s|%s|" % ("-" * 52, "-" * 11, "-" * 11, "-" * 11, "-" * 9, "-" * 12))
 for name, key, higher in rows:
-    g, p, o = go[key], pt[key], ort[key]
+    g, o = med(go, key), med(ort, key)
+    p = pt.get(key)
     # Ratios > 1 mean Go is better: speed ratio for throughput, inverse for latency.
-    r_o, r_p = (g / o, g / p) if higher else (o / g, p / g)
-    print("| %-50s | %9.2f | %9.2f | %9.2f | %6.2fx | %9.2fx |" % (name, g, p, o, r_o, r_p))
+    r_o = g / o if higher else o / g
+    ps, rps = ("%9.2f" % p, "%9.2fx" % ((g / p) if higher else (p / g))) if p else ("%9s" % "-", "%10s" % "-")
+    print("| %-50s | %9.2f | %s | %9.2f | %6.2fx | %s |" % (name, g, ps, o, r_o, rps))
+for r in range(rounds):
+    print("round %d: Go %s | ORT %s" % (r + 1, {k: round(go[r][k], 2) for _, k, _ in rows}, {k: round(ort[r][k], 2) for _, k, _ in rows}))
 print("\nratios: Go's speed over the other's (> 1: Go is faster; for latency, the other's ms over Go's)")
-print("engines: %s | %s | %s" % (go["engine"], pt["engine"], ort["engine"]))
-if "check_max_abs_vs_torch" in ort:
-    print("ONNX export check: max |ORT - PyTorch| = %.2g" % ort["check_max_abs_vs_torch"])
+print("engines: %s | %s | %s" % (go[0]["engine"], pt.get("engine", "PyTorch skipped"), ort[0]["engine"]))
+if "check_max_abs_vs_torch" in ort[0]:
+    print("ONNX export check: max |ORT - PyTorch| = %.2g" % ort[0]["check_max_abs_vs_torch"])
 EOF
 if [[ -f "$work/parity_result.json" ]]; then
 	"$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("parity over %d texts (%s tokens): max |Go - torch float64| = %.2g, max |torch float32 - float64| = %.2g, max |Go - torch float32| = %.2g (largest weight %.2f)" % (r["parity_texts"], r["parity_tokens"], r["parity_max_abs_go_vs_f64"], r["parity_max_abs_torch32_vs_f64"], r["parity_max_abs_go_vs_torch32"], r["parity_max_weight"]))' "$work/parity_result.json"
