@@ -109,6 +109,11 @@ func softmaxScaled(x []float32, scale float32) {
 	}
 }
 
+// Log1p returns log(1 + z) for z > 0 (0 otherwise) rounded to float32, with
+// relative error < 1e-9 before rounding: SPLADE's saturation, several times
+// cheaper than math.Log1p.
+func Log1p(z float32) float32 { return log1pf(z) }
+
 // log1pf returns log(1 + z) for z > 0 (0 for z <= 0, and for NaN), rounded
 // to float32, with relative error < 1e-9 before rounding.
 func log1pf(z float32) float32 {

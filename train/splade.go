@@ -167,32 +167,9 @@ func (m *Model) spladeForward(a *Activations, pooling kernels.Pooling) {
 	})
 }
 
-// log1p returns log(1 + z) for z > 0 rounded to float32, with relative
-// error below 1e-9 before rounding: 1+z = 2^e * f with f in
-// [sqrt(1/2), sqrt 2), log f = 2 atanh((f-1)/(f+1)) by its series. Sum
-// pooling takes it of every positive logit, and math.Log1p costs several
-// times more.
-func log1p(z float32) float32 {
-	x := float64(z)
-	if x < 1e-4 {
-		return float32(x * (1 - x*(0.5-x*(1.0/3))))
-	}
-	if math.IsInf(x, 1) {
-		return z
-	}
-	u := 1 + x
-	bits := math.Float64bits(u)
-	e := int64(bits>>52) - 1023
-	f := math.Float64frombits(bits&(1<<52-1) | 1023<<52)
-	if f > math.Sqrt2 {
-		f *= 0.5
-		e++
-	}
-	t := (f - 1) / (f + 1)
-	t2 := t * t
-	l := 2 * t * (1 + t2*(1.0/3+t2*(1.0/5+t2*(1.0/7+t2*(1.0/9+t2*(1.0/11+t2*(1.0/13)))))))
-	return float32(float64(e)*math.Ln2 + l)
-}
+// log1p is the saturation log(1 + z) for z > 0, shared with the inference
+// kernels so that training and encoding agree bit for bit.
+func log1p(z float32) float32 { return kernels.Log1p(z) }
 
 // Backward accumulates into the parameters' gradients the gradient of a
 // loss whose derivative with respect to the SPLADE vectors of the forward
