@@ -20,6 +20,10 @@ import (
 
 var out bytes.Buffer
 
+// prefetchDist is how far ahead of the current k step (in bytes of one B
+// panel) the main loop prefetches: ~16 iterations, about DRAM latency.
+const prefetchDist = 2048
+
 func p(format string, args ...any) { fmt.Fprintf(&out, "\t"+format+"\n", args...) }
 func label(s string)               { fmt.Fprintf(&out, "%s:\n", s) }
 
@@ -63,6 +67,13 @@ func kernel(name, reg string, vw, nv, mr int, zero string) {
 				p("VFMADD231PS %s, %s, %s", aReg(r), bReg(v), acc(r, v))
 			}
 		}
+	}
+	// Prefetch the B panels prefetchDist bytes ahead: with few rows (a
+	// query) the kernel streams the weights from memory, and the hardware
+	// prefetcher alone leaves it waiting on DRAM at every panel start.
+	for _, base := range []string{"DX", "R9"}[:1+(nv-1)/perPanel] {
+		p("PREFETCHT0 %d(%s)", prefetchDist, base)
+		p("PREFETCHT0 %d(%s)", prefetchDist+64, base)
 	}
 	p("ADDQ $%d, SI", 2*mr*4)
 	p("ADDQ $128, DX")
