@@ -68,6 +68,13 @@ func FuzzWordPiece(f *testing.F) {
 				vocab = append(vocab, v)
 			}
 		}
+		// Normalization drops invalid UTF-8 (HF tokenizes Python strings,
+		// which cannot hold it), so WordPiece only ever sees valid words; on
+		// invalid bytes the byte trie and the rune-wise transcription may
+		// legitimately differ.
+		if !utf8.ValidString(word) {
+			t.Skip("invalid UTF-8 never reaches WordPiece")
+		}
 		tok := mustNew(t, vocab, Options{MaxInputCharsPerWord: 20})
 		got := tok.appendWordPieces(nil, []byte(word))
 		want := mapWordPiece(nil, tok.ids, tok.unk, tok.maxChars, []byte(word))
