@@ -123,16 +123,20 @@ func (s *Searcher) search(k int) []Result {
 // clauses holding it, to the accumulators of its documents.
 func (s *Searcher) accumulate(pl *postingList, clauses float64) {
 	w := idf(len(pl.docs), s.ix.docCount)
-	norms := s.ix.norms
 	for i, d := range pl.docs {
-		// Lucene's BM25Scorer: weight - weight / (1 + freq * normInverse)
-		x := float32(float32(pl.freqs[i]) * s.inv[norms[d]])
-		score := w - float32(w/(1+x))
+		score := s.clauseScore(w, pl.freqs[i], d)
 		if s.acc[d] == 0 {
 			s.touched = append(s.touched, d)
 		}
 		s.acc[d] += float64(score) * clauses
 	}
+}
+
+// clauseScore is one query clause's score for document d holding the term
+// freq times, as Lucene's BM25Scorer: weight - weight / (1 + freq * normInverse).
+func (s *Searcher) clauseScore(w float32, freq, d int32) float32 {
+	x := float32(float32(freq) * s.inv[s.ix.norms[d]])
+	return w - float32(w/(1+x))
 }
 
 // better orders hits as Anserini's searcher sorts them: higher score

@@ -32,8 +32,7 @@ func (ix *Index) DocVectors(p Params, fn func(id string, v sparse.Vector) error)
 		pl := &ix.postings[t]
 		w := idf(len(pl.docs), ix.docCount)
 		for i, d := range pl.docs {
-			x := float32(float32(pl.freqs[i]) * s.inv[ix.norms[d]])
-			score := w - float32(w/(1+x))
+			score := s.clauseScore(w, pl.freqs[i], d)
 			vecs[d].Terms = append(vecs[d].Terms, terms[t])
 			vecs[d].Weights = append(vecs[d].Weights, score)
 		}

@@ -24,16 +24,7 @@ var testDocs = []sparse.Record{
 func buildIndex(t *testing.T, q index.Quantization) *index.Index {
 	t.Helper()
 	dir := t.TempDir()
-	b, err := index.NewBuilder(dir, index.BuildOptions{Quantize: q, Fingerprint: "fp-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range testDocs {
-		if err := b.Add(r.ID, r.Vector); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := b.Finish(); err != nil {
+	if _, err := index.Build(dir, testDocs, index.BuildOptions{Quantize: q, Fingerprint: "fp-test"}); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := index.Open(dir)

@@ -680,6 +680,23 @@ func (b *Builder) removeOldGenerations() {
 	}
 }
 
+// Build writes an index of the records held in memory, the form tests,
+// examples and small collections have; an invalid record is an error
+// naming its position and id, and nothing is left half-written.
+func Build(dir string, recs []sparse.Record, opt BuildOptions) (Stats, error) {
+	b, err := NewBuilder(dir, opt)
+	if err != nil {
+		return Stats{}, err
+	}
+	for i, r := range recs {
+		if err := b.Add(r.ID, r.Vector); err != nil {
+			b.Abort()
+			return Stats{}, fmt.Errorf("record %d (%q): %w", i, r.ID, err)
+		}
+	}
+	return b.Finish()
+}
+
 // BuildFromFile indexes a vector JSONL file (gzip ok). Errors name the file
 // and line. progress, when not nil, is called with the documents added.
 func BuildFromFile(path, dir string, opt BuildOptions, progress func(docs int)) (Stats, error) {

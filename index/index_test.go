@@ -36,16 +36,7 @@ func randomDocs(n, v int, seed uint64) []sparse.Record {
 
 func build(t testing.TB, dir string, docs []sparse.Record, opt BuildOptions) Stats {
 	t.Helper()
-	b, err := NewBuilder(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		if err := b.Add(d.ID, d.Vector); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := b.Finish()
+	st, err := Build(dir, docs, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func Run(o Options) (*Report, error) {
 	for i, q := range queries {
 		qv[i] = bix.QueryVector(q.Contents())
 	}
-	rows, stage, err := indexAndSearch(o, work+"/bm25-impact", "BM25 impacts", vecs, queries, qv, qrels)
+	rows, stage, err := indexAndSearch(work+"/bm25-impact", "BM25 impacts", vecs, queries, qv, qrels)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func runSPLADE(o Options, work string, docs, queries []corpus.Doc, qrels eval.Qr
 		recs[i] = sparse.Record{ID: d.ID, Vector: dv[i]}
 		nnz += dv[i].Len()
 	}
-	rows, stage, err := indexAndSearch(o, work+"/splade", "SPLADE", recs, queries, qv, qrels)
+	rows, stage, err := indexAndSearch(work+"/splade", "SPLADE", recs, queries, qv, qrels)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,22 +214,8 @@ func runSPLADE(o Options, work string, docs, queries []corpus.Doc, qrels eval.Qr
 
 // indexAndSearch builds an impact index from vecs and evaluates each query
 // processor on it.
-func indexAndSearch(o Options, dir, name string, vecs []sparse.Record, queries []corpus.Doc, qv []sparse.Vector, qrels eval.Qrels) ([]Row, string, error) {
-	bld, err := index.NewBuilder(dir, index.BuildOptions{Reorder: true})
-	if err != nil {
-		return nil, "", err
-	}
-	add, done := o.Progress(name+" index", len(vecs))
-	for _, r := range vecs {
-		if err := bld.Add(r.ID, r.Vector); err != nil {
-			bld.Abort()
-			done()
-			return nil, "", err
-		}
-		add(1)
-	}
-	st, err := bld.Finish()
-	done()
+func indexAndSearch(dir, name string, vecs []sparse.Record, queries []corpus.Doc, qv []sparse.Vector, qrels eval.Qrels) ([]Row, string, error) {
+	st, err := index.Build(dir, vecs, index.BuildOptions{Reorder: true})
 	if err != nil {
 		return nil, "", err
 	}

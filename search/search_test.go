@@ -42,16 +42,7 @@ func randomVector(r *rand.Rand, v, l int) sparse.Vector {
 func buildIndex(t testing.TB, docs []sparse.Record, opt index.BuildOptions) *index.Index {
 	t.Helper()
 	dir := t.TempDir()
-	b, err := index.NewBuilder(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		if err := b.Add(d.ID, d.Vector); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := b.Finish(); err != nil {
+	if _, err := index.Build(dir, docs, opt); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := index.Open(dir)

@@ -23,17 +23,11 @@ func synthIndex(t testing.TB, docs int, fingerprint string) (*index.Index, *synt
 	t.Helper()
 	g := synth.New(synth.Options{Docs: docs, Queries: 20, Seed: 7})
 	dir := t.TempDir()
-	b, err := index.NewBuilder(dir, index.BuildOptions{Fingerprint: fingerprint})
-	if err != nil {
-		t.Fatal(err)
+	recs := make([]sparse.Record, docs)
+	for i := range recs {
+		recs[i] = g.Doc(i)
 	}
-	for i := range docs {
-		r := g.Doc(i)
-		if err := b.Add(r.ID, r.Vector); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := b.Finish(); err != nil {
+	if _, err := index.Build(dir, recs, index.BuildOptions{Fingerprint: fingerprint}); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := index.Open(dir)

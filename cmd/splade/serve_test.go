@@ -12,14 +12,8 @@ import (
 
 func TestServeStartupErrors(t *testing.T) {
 	dir := t.TempDir()
-	b, err := index.NewBuilder(dir, index.BuildOptions{Fingerprint: "not-this-vocabulary"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Add("d1", sparse.Vector{Terms: []string{"moon"}, Weights: []float32{1}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Finish(); err != nil {
+	recs := []sparse.Record{{ID: "d1", Vector: sparse.Vector{Terms: []string{"moon"}, Weights: []float32{1}}}}
+	if _, err := index.Build(dir, recs, index.BuildOptions{Fingerprint: "not-this-vocabulary"}); err != nil {
 		t.Fatal(err)
 	}
 	bert := filepath.Join("..", "..", "model", "testdata", "bert")

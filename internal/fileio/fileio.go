@@ -45,17 +45,13 @@ func Open(path string) (*File, error) {
 			return nil, fmt.Errorf("%s: is a directory, expected a file", path)
 		}
 	}
-	br := bufio.NewReaderSize(f, 1<<16)
-	magic, _ := br.Peek(2)
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return &File{Reader: gz, f: f, gz: gz}, nil
+	r, err := NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &File{Reader: br, f: f}, nil
+	gz, _ := r.(*gzip.Reader)
+	return &File{Reader: r, f: f, gz: gz}, nil
 }
 
 // ErrLineTooLong is returned for a line longer than the reader's bound.
