@@ -70,26 +70,20 @@ func (m *Model) MLM(a *Activations, batch, labels [][]int32, backward bool) (los
 			}
 		}
 	})
-	// Softmax cross-entropy per row; dZ = (softmax - onehot) / M in place.
+	// Softmax cross-entropy per row (the kernels' vectorized softmax, in
+	// place); dZ = (softmax - onehot) / M.
 	rowLoss := make([]float64, M)
 	inv := float32(1 / float64(M))
 	m.pool.For(M, 4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := z[r*V : (r+1)*V]
-			zt := float64(row[targets[r]])
-			mx := row[0]
-			for _, v := range row {
-				mx = max(mx, v)
-			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v - mx))
-			}
-			lse := float64(mx) + math.Log(sum)
-			rowLoss[r] = lse - zt
+			kernels.Softmax(row)
+			// A probability that underflows float32 would give an infinite
+			// loss; clamp it to the smallest normal float32.
+			rowLoss[r] = -math.Log(max(float64(row[targets[r]]), 0x1p-126))
 			if backward {
-				for j, v := range row {
-					row[j] = float32(math.Exp(float64(v)-lse)) * inv
+				for j := range row {
+					row[j] *= inv
 				}
 				row[targets[r]] -= inv
 			}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"sort"
 )
 
@@ -90,7 +91,20 @@ func main() {
 		mainUsage(os.Stderr)
 		os.Exit(2)
 	}
-	if err := c.run(os.Args[2:]); err != nil {
+	// SPLADE_CPUPROFILE=FILE writes a CPU profile of the command (go tool pprof).
+	if path := os.Getenv("SPLADE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "splade: SPLADE_CPUPROFILE: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	err := c.run(os.Args[2:])
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "splade %s: %v\n", name, err)
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -53,6 +53,7 @@ func runPretrain(args []string) error {
 	maskProb := fs.Float64("mask-prob", 0.15, "fraction of tokens selected for prediction")
 	seed := fs.Uint64("seed", 1, "seed of the weights, the batches and the masks")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
+	saveEvery := fs.Int("save-every", 0, "also write the model to --out every N steps (0: only at the end)")
 	out := fs.String("out", "", "output directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -175,6 +176,11 @@ func runPretrain(args []string) error {
 		bar.Add(1)
 		if (step+1)%100 == 0 || step+1 == *steps {
 			slog.Info("pretrain", "step", step+1, "loss", fmt.Sprintf("%.4f", loss), "lr", lrNow)
+		}
+		if *saveEvery > 0 && (step+1)%*saveEvery == 0 && step+1 < *steps {
+			if err := m.Save(*out, vocab); err != nil {
+				return err
+			}
 		}
 	}
 	bar.Finish()
