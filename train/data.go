@@ -284,6 +284,10 @@ func (d *Data) ParseTriples(r io.Reader, name string) error {
 		d.Queries = map[string]string{}
 	}
 	byID := -1
+	// Text triples extend the evaluation collection only when there is no
+	// collection (triples alone); beside a corpus their passages are
+	// training material, not documents to retrieve.
+	addDocs := len(d.DocIDs) == 0
 	return eachLine(r, name, func(line string) error {
 		f := strings.Split(line, "\t")
 		if len(f) != 3 {
@@ -315,7 +319,9 @@ func (d *Data) ParseTriples(r io.Reader, name string) error {
 		for _, x := range [][2]string{{t.Pos, f[1]}, {t.Neg, f[2]}} {
 			if _, ok := d.Docs[x[0]]; !ok {
 				d.Docs[x[0]] = x[1]
-				d.DocIDs = append(d.DocIDs, x[0])
+				if addDocs {
+					d.DocIDs = append(d.DocIDs, x[0])
+				}
 			}
 		}
 		if d.Qrels == nil {
@@ -427,16 +433,13 @@ type Example struct {
 
 // Sample returns the examples of a step: items step*size .. (step+1)*size-1
 // of an endless stream of epochs, each a seeded permutation of the
-// training queries (or of the triples). A query's positive is drawn among
+// training queries and the triples together. A query's positive is drawn among
 // its relevant documents and its negative among its first negatives
 // (depth of them; all when depth <= 0); with teacher scores the draw
 // prefers documents the teacher scored, so that MarginMSE applies. Every
 // draw depends on (seed, position in the stream) only.
 func (d *Data) Sample(seed uint64, step, size, depth int) ([]Example, error) {
-	n := len(d.Train)
-	if len(d.Triples) > 0 {
-		n = len(d.Triples)
-	}
+	n := len(d.Train) + len(d.Triples)
 	if n == 0 {
 		return nil, fmt.Errorf("no training queries or triples")
 	}
@@ -452,8 +455,8 @@ func (d *Data) Sample(seed uint64, step, size, depth int) ([]Example, error) {
 		item := perm[pos%n]
 		rng := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(pos)))
 		var ex Example
-		if len(d.Triples) > 0 {
-			ex.Triple = d.Triples[item]
+		if item >= len(d.Train) {
+			ex.Triple = d.Triples[item-len(d.Train)]
 		} else {
 			q := d.Train[item]
 			rel, negs := d.relevant(q), d.Negatives[q]

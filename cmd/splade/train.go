@@ -23,7 +23,9 @@ steers lambda_d during training so that documents end up near N non-zero terms.
 
 Data: a BEIR corpus, queries and train qrels; negatives from BM25 computed on
 the fly (--negatives bm25) or a file (qid<TAB>docid..., e.g. from "splade bm25
---negatives"); or MS MARCO style --triples (qid/pid ids or raw texts). A dev
+--negatives"); or MS MARCO style --triples (qid/pid ids or raw texts); or
+both, the triples (e.g. from "splade pseudo-triples") then being extra
+training items beside the judged queries, which alone make the dev split. A dev
 split (--dev-fraction of the train queries) is evaluated every --eval-every
 steps (nDCG@10, MRR@10, exact retrieval over the corpus or --eval-docs of it);
 the best model is kept and training stops after --patience evaluations
@@ -132,11 +134,6 @@ func runTrain(args []string) error {
 			return err
 		}
 	}
-	if *triplesPath != "" {
-		if err := data.ReadTriples(*triplesPath); err != nil {
-			return err
-		}
-	}
 	if *teacherScores != "" {
 		if data.TeacherScores, err = train.ReadTeacherScores(*teacherScores); err != nil {
 			return err
@@ -153,12 +150,26 @@ func runTrain(args []string) error {
 			*teacherWeight = 1
 		}
 	}
+	// With qrels, the dev split comes from the judged queries and triples
+	// are extra training items; with triples alone, from the triples'
+	// queries.
+	mixed := *qrelsPath != "" && *triplesPath != ""
+	if *triplesPath != "" && !mixed {
+		if err := data.ReadTriples(*triplesPath); err != nil {
+			return err
+		}
+	}
 	qids := data.TrainableQueries()
 	if len(qids) == 0 {
 		return fmt.Errorf("no query with text and a relevant document in the collection")
 	}
 	if data.Train, data.Dev, err = train.SplitDev(qids, *devFraction, *seed); err != nil {
 		return err
+	}
+	if mixed {
+		if err := data.ReadTriples(*triplesPath); err != nil {
+			return err
+		}
 	}
 	if len(data.DocIDs) == 0 && len(data.Dev) > 0 {
 		return fmt.Errorf("dev evaluation needs documents")
@@ -179,7 +190,10 @@ func runTrain(args []string) error {
 			return fmt.Errorf("no triple left for training after the dev split")
 		}
 	}
-	if *triplesPath == "" {
+	if *triplesPath != "" && !mixed {
+		data.Train = nil // the triples are the training items
+	}
+	if *qrelsPath != "" {
 		if *negatives == "bm25" {
 			bar := newProgress(int64(len(data.Train)), "bm25 negatives")
 			data.Negatives, err = data.BM25Negatives(data.Train, *negDepth, *negDepth+50, func() { bar.Add(1) })
