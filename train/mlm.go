@@ -129,11 +129,21 @@ func (m *Model) MLM(a *Activations, batch, labels [][]int32, backward bool) (los
 // does: each token that is not special is selected with probability Prob;
 // a selected token becomes MaskID with probability 0.8, a random
 // vocabulary token with 0.1, and stays itself with 0.1.
+//
+// With CopyProb > 0, each token that is not selected is also labeled, with
+// that probability, as itself (input unchanged): the copy task. SPLADE
+// reads the MLM head at unmasked positions, where a pretrained BERT
+// predicts the token itself (and its neighbours in meaning): that is what
+// makes a document's own terms appear in its vector. BERT's 10% of kept
+// tokens teach it slowly; a model trained from scratch on a small corpus
+// learns it in a few hundred steps with the copy task, and the masked
+// positions still teach context.
 type Masker struct {
-	Prob    float64
-	MaskID  int32
-	Vocab   int
-	Special map[int32]bool // never masked ([CLS], [SEP], [PAD], ...)
+	Prob     float64
+	CopyProb float64
+	MaskID   int32
+	Vocab    int
+	Special  map[int32]bool // never masked ([CLS], [SEP], [PAD], ...)
 }
 
 // Mask returns the model input and the labels (Ignore where not selected)
@@ -143,7 +153,13 @@ func (mk *Masker) Mask(rng *rand.Rand, ids []int32) (input, labels []int32) {
 	labels = make([]int32, len(ids))
 	for i, id := range ids {
 		labels[i] = Ignore
-		if mk.Special[id] || rng.Float64() >= mk.Prob {
+		if mk.Special[id] {
+			continue
+		}
+		if rng.Float64() >= mk.Prob {
+			if mk.CopyProb > 0 && rng.Float64() < mk.CopyProb {
+				labels[i] = id
+			}
 			continue
 		}
 		labels[i] = id

@@ -333,3 +333,34 @@ func softplus(x float64) float64 {
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// PresenceLoss returns
+//
+//	L = 1/N sum_{i: use_i} softplus(-4 z_i) / 4
+//
+// a sharpened binary cross-entropy of "this token's term is in its text",
+// on the token logits z (Activations.TokenLogits) of N texts, and adds
+// weight x dL/dz into dz. It complements TeacherRegression in the lexical
+// warm start: there the gradient of a used term reaches only the token
+// where its max-pooled logit peaks, which in a model that does not yet
+// copy its input is any token, and 30,000 unused terms outvote the used
+// ones, so a model from scratch switches everything off and stays there.
+// Here each token's own logit gets a pull of nearly 1 however negative it
+// is, at the position where the term occurs; the sharpening (factor 4)
+// makes the pull fade soon after the term is on (0.02 at z = 1), leaving
+// its weight to the regression.
+func PresenceLoss(z []float32, use []bool, N int, weight float64, dz []float32) (float64, error) {
+	if len(use) != len(z) || len(dz) != len(z) || N <= 0 {
+		return 0, fmt.Errorf("presence loss: %d token logits, %d flags, %d gradients, %d texts", len(z), len(use), len(dz), N)
+	}
+	const sharp = 4
+	var loss float64
+	for i, x := range z {
+		if !use[i] {
+			continue
+		}
+		loss += softplus(-sharp*float64(x)) / sharp
+		dz[i] -= float32(weight * sigmoid(-sharp*float64(x)) / float64(N))
+	}
+	return loss / float64(N), nil
+}

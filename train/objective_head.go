@@ -25,8 +25,45 @@ func (a *Activations) MaxLogits() []float32 {
 // passes dm alone to its argmax token, which is what keeps such a term
 // trainable.
 func (m *Model) BackwardMaxLogits(a *Activations, dVectors, dMaxLogits []float32) error {
-	if dMaxLogits == nil {
+	return m.BackwardTokenLogits(a, dVectors, dMaxLogits, nil)
+}
+
+// TokenLogits returns, for every row i of a forward pass (every token of
+// every text, in order), the logit of the token's own term at its own
+// position, z_i = h_i . W_{t_i} + b_{t_i}: what the copy task and the
+// lexical warm start push up, so that a text's terms appear in its vector
+// from the positions where they occur.
+func (a *Activations) TokenLogits(m *Model) []float32 {
+	H := m.Config.Hidden
+	z := make([]float32, a.n)
+	i := 0
+	for _, ids := range a.batch {
+		for _, t := range ids {
+			w := m.decoder[int(t)*H : (int(t)+1)*H]
+			h := a.head[i*H : (i+1)*H]
+			var s float32
+			for k := range w {
+				s += h[k] * w[k]
+			}
+			z[i] = s + m.decBias[t]
+			i++
+		}
+	}
+	return z
+}
+
+// BackwardTokenLogits is BackwardMaxLogits with, in addition, the gradient
+// of a loss of the token logits (dTokenLogits, layout of TokenLogits; nil
+// for none).
+func (m *Model) BackwardTokenLogits(a *Activations, dVectors, dMaxLogits, dTokenLogits []float32) error {
+	if dMaxLogits == nil && dTokenLogits == nil {
 		return m.Backward(a, dVectors)
+	}
+	if dTokenLogits != nil && len(dTokenLogits) != a.n {
+		return fmt.Errorf("backward: %d token-logit gradients for %d tokens", len(dTokenLogits), a.n)
+	}
+	if dMaxLogits == nil {
+		dMaxLogits = make([]float32, len(dVectors))
 	}
 	V, H := m.Config.Vocab, m.Config.Hidden
 	nseg := len(a.segs) - 1
@@ -77,6 +114,21 @@ func (m *Model) BackwardMaxLogits(a *Activations, dVectors, dMaxLogits []float32
 			}
 		}
 	})
+	if dTokenLogits != nil {
+		// One decoder row per token: rows of the same term meet, so this
+		// runs in order (n x Hidden work, small next to the head).
+		i := 0
+		for _, ids := range a.batch {
+			for _, t := range ids {
+				if g := dTokenLogits[i]; g != 0 {
+					m.decBiasG[t] += g
+					axpy(m.decoderG[int(t)*H:(int(t)+1)*H], g, a.head[i*H:(i+1)*H])
+					axpy(dHead[i*H:(i+1)*H], g, m.decoder[int(t)*H:(int(t)+1)*H])
+				}
+				i++
+			}
+		}
+	}
 	m.encodeBackward(a, dHead)
 	return nil
 }

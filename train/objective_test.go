@@ -82,11 +82,22 @@ func TestObjectiveGrad(t *testing.T) {
 			}
 			return 0.5 * l
 		}},
+		{"presence", func(q, d, dq, dd []float32) float64 {
+			use := make([]bool, len(q))
+			for k := range use {
+				use[k] = k%3 != 0
+			}
+			l, err := PresenceLoss(q, use, nq, 0.8, dq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return 0.8 * l
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			qq := q
-			if c.name == "teacher" {
+			if c.name == "teacher" || c.name == "presence" {
 				qq = logits
 			}
 			dq, dd := make([]float32, len(qq)), make([]float32, len(d))
@@ -166,9 +177,10 @@ func TestObjectiveValues(t *testing.T) {
 	}
 }
 
-// TestBackwardMaxLogits checks the gradient of a loss on both the vectors
-// and the max logits through the whole model, against central
-// differences of the parameters, and that inactive terms get gradient.
+// TestBackwardMaxLogits checks the gradient of a loss on the vectors, the
+// max logits and the token logits through the whole model, against
+// central differences of the parameters, and that inactive terms get
+// gradient.
 func TestBackwardMaxLogits(t *testing.T) {
 	cfg := tinyConfigs[0].cfg
 	r := rand.New(rand.NewPCG(9, 9))
@@ -177,19 +189,27 @@ func TestBackwardMaxLogits(t *testing.T) {
 	batch := randBatch(r, []int{5, 3, 7}, cfg.Vocab)
 	rv := randSlice(r, len(batch)*cfg.Vocab, 1)
 	teacher := sparseRows(r, len(batch), cfg.Vocab)
-	loss := func(a *Activations, dm []float32) float64 {
+	use := make([]bool, 15)
+	for i := range use {
+		use[i] = i%4 != 0
+	}
+	loss := func(a *Activations, dm, dz []float32) float64 {
 		l, err := TeacherRegression(a.MaxLogits(), teacher, cfg.Vocab, nil, 1, dm)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return l + dot64(rv, a.Vectors())
+		p, err := PresenceLoss(a.TokenLogits(m), use, 3, 0.7, dz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l + 0.7*p + dot64(rv, a.Vectors())
 	}
 	act, err := m.Forward(batch, kernels.PoolMax)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dm := make([]float32, len(rv))
-	loss(act, dm)
+	dm, dz := make([]float32, len(rv)), make([]float32, 15)
+	loss(act, dm, dz)
 	inactive := 0
 	for k, z := range act.MaxLogits() {
 		if z <= 0 && dm[k] != 0 {
@@ -200,7 +220,7 @@ func TestBackwardMaxLogits(t *testing.T) {
 		t.Fatal("no inactive term with a gradient: the check would not exercise the dead-ReLU path")
 	}
 	m.ZeroGrad()
-	if err := m.BackwardMaxLogits(act, rv, dm); err != nil {
+	if err := m.BackwardTokenLogits(act, rv, dm, dz); err != nil {
 		t.Fatal(err)
 	}
 	f := func() float64 {
@@ -208,7 +228,7 @@ func TestBackwardMaxLogits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return loss(a, make([]float32, len(rv)))
+		return loss(a, make([]float32, len(rv)), make([]float32, 15))
 	}
 	for _, p := range m.Params() {
 		checkGrad(t, p.Name, f, p.W, p.G, sampleIdx(r, p.G, 6))

@@ -330,6 +330,25 @@ func TestMasker(t *testing.T) {
 	if f := float64(kept) / float64(sel); f < 0.07 || f > 0.13 {
 		t.Errorf("kept fraction %g, want about 0.1", f)
 	}
+	// The copy task labels unselected tokens as themselves, inputs intact.
+	mk.CopyProb = 0.5
+	in, labels = mk.Mask(rand.New(rand.NewPCG(1, 2)), ids)
+	copies := 0
+	for i := range ids {
+		if labels[i] != Ignore && in[i] == ids[i] {
+			copies++
+		}
+		if labels[i] != Ignore && labels[i] != ids[i] {
+			t.Fatalf("label %d is not the original token", i)
+		}
+	}
+	// 0.85 x 0.5 copies plus 0.15 x 0.1 kept.
+	if f := float64(copies) / float64(len(ids)); f < 0.41 || f > 0.47 {
+		t.Errorf("copy fraction %g, want about 0.44", f)
+	}
+	if labels[0] != Ignore || labels[len(ids)-1] != Ignore {
+		t.Error("special token labeled for copying")
+	}
 }
 
 func TestErrors(t *testing.T) {

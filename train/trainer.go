@@ -30,9 +30,11 @@ type Config struct {
 	RampSteps        int         // quadratic ramp of both lambdas (RampLambda)
 	TargetDocNNZ     float64     // > 0: steer lambda_d towards this document length (Controller)
 
-	RankWeight    float64 // in-batch + hard-negative cross-entropy (0: 1 unless MarginWeight or TeacherWeight is set)
+	RankWeight    float64 // in-batch + hard-negative cross-entropy (0: 1 unless another loss weight is set)
 	MarginWeight  float64 // MarginMSE on teacher scores
 	TeacherWeight float64 // regression onto teacher query vectors
+	LexicalWeight float64 // regression of queries and documents onto BM25 vectors (LexicalTeacher)
+	LexicalScale  float64 // s of LexicalTeacher (0: 0.5)
 
 	NegDepth         int // draw the negative among the first NegDepth candidates (0: all)
 	QueryLen, DocLen int // tokens per text including [CLS] and [SEP]
@@ -64,6 +66,7 @@ type StepLog struct {
 	Rank     float64            `json:"rank"`
 	Margin   float64            `json:"margin_mse,omitempty"`
 	Teacher  float64            `json:"teacher,omitempty"`
+	Lexical  float64            `json:"lexical,omitempty"`
 	RegQ     float64            `json:"reg_q"`
 	RegD     float64            `json:"reg_d"`
 	LambdaQ  float64            `json:"lambda_q"`
@@ -93,7 +96,8 @@ type Trainer struct {
 	Vocab []string
 	Data  *Data
 	Cfg   Config
-	Ctrl  *Controller // nil without a target document length
+	Ctrl  *Controller     // nil without a target document length
+	Lex   *LexicalTeacher // nil without LexicalWeight
 
 	state      runState
 	qAct, dAct Activations
@@ -114,10 +118,11 @@ func NewTrainer(m *Model, tok *tokenize.Tokenizer, vocab []string, data *Data, c
 	if cfg.Schedule.Total == 0 {
 		cfg.Schedule.Total = cfg.Steps
 	}
-	if cfg.RankWeight == 0 && cfg.MarginWeight == 0 && cfg.TeacherWeight == 0 {
+	if cfg.RankWeight == 0 && cfg.MarginWeight == 0 && cfg.TeacherWeight == 0 && cfg.LexicalWeight == 0 {
 		cfg.RankWeight = 1
 	}
-	if cfg.RankWeight < 0 || cfg.MarginWeight < 0 || cfg.TeacherWeight < 0 || cfg.LambdaQ < 0 || cfg.LambdaD < 0 {
+	if cfg.RankWeight < 0 || cfg.MarginWeight < 0 || cfg.TeacherWeight < 0 || cfg.LexicalWeight < 0 ||
+		cfg.LexicalScale < 0 || cfg.LambdaQ < 0 || cfg.LambdaD < 0 {
 		return nil, fmt.Errorf("loss weights and lambdas must not be negative")
 	}
 	for _, r := range []Regularizer{cfg.RegQ, cfg.RegD} {
@@ -152,6 +157,11 @@ func NewTrainer(m *Model, tok *tokenize.Tokenizer, vocab []string, data *Data, c
 		Opt:   NewAdamW(m.Params(), cfg.Schedule),
 		state: runState{BestStep: -1}}
 	t.Opt.SetThreads(m.Threads())
+	if cfg.LexicalWeight > 0 {
+		if err := t.initLexical(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.TargetDocNNZ > 0 {
 		c, err := NewController(cfg.TargetDocNNZ, cfg.LambdaD, cfg.RampSteps)
 		if err != nil {
@@ -161,6 +171,52 @@ func NewTrainer(m *Model, tok *tokenize.Tokenizer, vocab []string, data *Data, c
 		t.state.Controller = c
 	}
 	return t, nil
+}
+
+// initLexical builds the BM25 teacher from the collection's documents as
+// the model sees them (truncated to DocLen).
+func (t *Trainer) initLexical() error {
+	ids := t.Data.DocIDs
+	if len(ids) == 0 {
+		for id := range t.Data.Docs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+	}
+	docs := make([][]int32, len(ids))
+	for i, id := range ids {
+		docs[i] = t.tokens(false, id)
+	}
+	special := map[int32]bool{t.Tok.PadID(): true, t.Tok.CLSID(): true, t.Tok.SEPID(): true}
+	scale := t.Cfg.LexicalScale
+	if scale == 0 {
+		scale = 0.5
+	}
+	lex, err := NewLexicalTeacher(docs, t.Model.Config.Vocab, special, 0.9, 0.4, scale)
+	t.Lex = lex
+	return err
+}
+
+// lexicalLoss adds into dm ([texts][V], the max-logit gradient) the
+// gradient of the regression of the batch's vectors onto their BM25
+// vectors, and into dz (one per token) that of the presence of each
+// token's term at its position; it returns the loss.
+func (t *Trainer) lexicalLoss(a *Activations, batch [][]int32, weight float64, dm, dz []float32) (float64, error) {
+	V := t.Model.Config.Vocab
+	target := make([]float32, len(batch)*V)
+	var use []bool
+	for i, ids := range batch {
+		t.Lex.Vector(ids, target[i*V:(i+1)*V])
+		for _, id := range ids {
+			use = append(use, !t.Lex.special[id])
+		}
+	}
+	reg, err := TeacherRegression(a.MaxLogits(), target, V, nil, weight, dm)
+	if err != nil {
+		return 0, err
+	}
+	pres, err := PresenceLoss(a.TokenLogits(t.Model), use, len(batch), weight, dz)
+	return reg + pres, err
 }
 
 // Step returns the number of optimizer steps done.
@@ -252,7 +308,20 @@ func (t *Trainer) TrainStep() (StepLog, error) {
 		rd, _ := cfg.RegD.Apply(dv, V, lamD*inv, dd)
 		lg.RegQ += rq * inv
 		lg.RegD += rd * inv
-		var dm []float32
+		var dm, dmd, dzq, dzd []float32
+		if cfg.LexicalWeight > 0 {
+			dm, dmd = make([]float32, len(qv)), make([]float32, len(dv))
+			dzq, dzd = make([]float32, t.qAct.n), make([]float32, t.dAct.n)
+			lq, err := t.lexicalLoss(&t.qAct, qBatch, cfg.LexicalWeight*inv/2, dm, dzq)
+			if err != nil {
+				return lg, err
+			}
+			ld, err := t.lexicalLoss(&t.dAct, dBatch, cfg.LexicalWeight*inv/2, dmd, dzd)
+			if err != nil {
+				return lg, err
+			}
+			lg.Lexical += (lq + ld) / 2 * inv
+		}
 		if cfg.TeacherWeight > 0 {
 			teacher := make([]float32, len(qv))
 			use := make([]bool, B)
@@ -268,7 +337,9 @@ func (t *Trainer) TrainStep() (StepLog, error) {
 					}
 				}
 			}
-			dm = make([]float32, len(qv))
+			if dm == nil {
+				dm = make([]float32, len(qv))
+			}
 			l, err := TeacherRegression(t.qAct.MaxLogits(), teacher, V, use, cfg.TeacherWeight*inv, dm)
 			if err != nil {
 				return lg, err
@@ -277,14 +348,14 @@ func (t *Trainer) TrainStep() (StepLog, error) {
 		}
 		lg.QueryNNZ += avgNNZ(qv, V) * inv
 		lg.DocNNZ += avgNNZ(dv, V) * inv
-		if err := t.Model.BackwardMaxLogits(&t.qAct, dq, dm); err != nil {
+		if err := t.Model.BackwardTokenLogits(&t.qAct, dq, dm, dzq); err != nil {
 			return lg, err
 		}
-		if err := t.Model.Backward(&t.dAct, dd); err != nil {
+		if err := t.Model.BackwardTokenLogits(&t.dAct, dd, dmd, dzd); err != nil {
 			return lg, err
 		}
 	}
-	lg.Loss = cfg.RankWeight*lg.Rank + cfg.MarginWeight*lg.Margin + cfg.TeacherWeight*lg.Teacher +
+	lg.Loss = cfg.RankWeight*lg.Rank + cfg.MarginWeight*lg.Margin + cfg.TeacherWeight*lg.Teacher + cfg.LexicalWeight*lg.Lexical +
 		lamQ*lg.RegQ + lamD*lg.RegD
 	lg.GradNorm, lg.LR = t.Opt.Step()
 	if t.Ctrl != nil {

@@ -51,6 +51,7 @@ func runPretrain(args []string) error {
 	lr := fs.Float64("lr", 5e-4, "peak learning rate (linear warmup and decay)")
 	warmup := fs.Int("warmup", 100, "warmup steps")
 	maskProb := fs.Float64("mask-prob", 0.15, "fraction of tokens selected for prediction")
+	copyProb := fs.Float64("copy-prob", 0, "fraction of the other tokens trained to predict themselves (the copy task: a lexical SPLADE head)")
 	seed := fs.Uint64("seed", 1, "seed of the weights, the batches and the masks")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
 	saveEvery := fs.Int("save-every", 0, "also write the model to --out every N steps (0: only at the end)")
@@ -63,8 +64,8 @@ func runPretrain(args []string) error {
 		return usagef("--corpus and --out are required (see splade pretrain -h)")
 	case (*vocabPath == "") == (*initDir == ""):
 		return usagef("give exactly one of --vocab (from scratch) and --init (continue a checkpoint)")
-	case *steps <= 0 || *batch <= 0 || *maxLen < 3 || *lr <= 0 || *maskProb <= 0 || *maskProb >= 1:
-		return usagef("--steps, --batch, --lr must be positive, --max-length at least 3, --mask-prob in (0, 1)")
+	case *steps <= 0 || *batch <= 0 || *maxLen < 3 || *lr <= 0 || *maskProb <= 0 || *maskProb >= 1 || *copyProb < 0 || *copyProb > 1:
+		return usagef("--steps, --batch, --lr must be positive, --max-length at least 3, --mask-prob in (0, 1), --copy-prob in [0, 1]")
 	}
 	var (
 		m     *train.Model
@@ -128,7 +129,7 @@ func runPretrain(args []string) error {
 			special[id] = true
 		}
 	}
-	masker := &train.Masker{Prob: *maskProb, MaskID: tok.MaskID(), Vocab: m.Config.Vocab, Special: special}
+	masker := &train.Masker{Prob: *maskProb, CopyProb: *copyProb, MaskID: tok.MaskID(), Vocab: m.Config.Vocab, Special: special}
 	opt := train.NewAdamW(m.Params(), train.Schedule{Peak: *lr, Warmup: *warmup, Total: *steps})
 	opt.SetThreads(*threads)
 	if err := os.MkdirAll(*out, 0o755); err != nil {

@@ -18,8 +18,12 @@ step T (--ramp-steps). Optional: MarginMSE distillation from teacher scores
 (--teacher-scores qid<TAB>docid<TAB>score, weight --margin-weight), regression
 of query vectors onto a published SPLADE model's query encodings
 (--teacher-queries, weight --teacher-weight; the loss acts on the max-pooled
-logits so that switched-off terms still learn), and --target-doc-nnz N, which
-steers lambda_d during training so that documents end up near N non-zero terms.
+logits so that switched-off terms still learn), regression of queries and
+documents onto BM25 written as vectors over the WordPiece vocabulary
+(--lexical-weight: s sqrt(idf) x BM25's saturated term frequency, a lexical warm
+start for models trained from scratch; --rank-weight 0 for that stage alone),
+and --target-doc-nnz N, which steers lambda_d during training so that documents
+end up near N non-zero terms.
 
 Data: a BEIR corpus, queries and train qrels; negatives from BM25 computed on
 the fly (--negatives bm25) or a file (qid<TAB>docid..., e.g. from "splade bm25
@@ -67,6 +71,8 @@ func runTrain(args []string) error {
 	rankWeight := fs.Float64("rank-weight", 1, "weight of the in-batch + hard-negative cross-entropy")
 	marginWeight := fs.Float64("margin-weight", 0, "weight of MarginMSE (default 1 with --teacher-scores)")
 	teacherWeight := fs.Float64("teacher-weight", 0, "weight of the teacher query regression (default 1 with --teacher-queries)")
+	lexicalWeight := fs.Float64("lexical-weight", 0, "weight of the regression of query and document vectors onto BM25 vectors (a lexical warm start)")
+	lexicalScale := fs.Float64("lexical-scale", 0.5, "scale s of the BM25 target vectors, s sqrt(idf) sat(tf)")
 	lambdaQ := fs.Float64("lambda-q", 1e-3, "query regularization weight")
 	lambdaD := fs.Float64("lambda-d", 1e-3, "document regularization weight (start value with --target-doc-nnz)")
 	reg := fs.String("reg", "flops", "regularizer: flops or l1")
@@ -225,6 +231,7 @@ func runTrain(args []string) error {
 		LambdaQ:  *lambdaQ, LambdaD: *lambdaD, RegQ: train.Regularizer(*reg), RegD: train.Regularizer(*reg),
 		RampSteps: *rampSteps, TargetDocNNZ: *targetNNZ,
 		RankWeight: *rankWeight, MarginWeight: *marginWeight, TeacherWeight: *teacherWeight,
+		LexicalWeight: *lexicalWeight, LexicalScale: *lexicalScale,
 		NegDepth: *negDepth, QueryLen: *queryLen, DocLen: *docLen,
 		EvalEvery: *evalEvery, Patience: *patience, EvalMetric: *metric, EvalDocs: *evalDocs,
 		SaveEvery: *saveEvery, Seed: *seed, Out: *out}
