@@ -266,31 +266,39 @@ func RampLambda(lambda float64, t, T int) float64 {
 // Regressing the student's weights w_j = log(1 + ReLU(m_j)) (m_j the
 // max-pooled logit of term j) onto a teacher's sparse vector with a plain
 // squared error collapses: a term whose logit is negative gets no
-// gradient through the ReLU, terms that the teacher does not use are
-// pushed below zero, and once a teacher term falls below zero it can
-// never come back, until the vectors are all zero. TeacherRegression
-// therefore regresses a smooth surrogate of the weight, computed from the
-// max-pooled logit itself,
+// gradient through the ReLU, so once a teacher term falls below zero it
+// can never come back, until the vectors are all zero. TeacherRegression
+// therefore regresses, for the terms the teacher uses (t_j > 0), a smooth
+// surrogate of the weight computed from the max-pooled logit itself,
 //
 //	g(m) = log(1 + softplus(m)),   softplus(m) = log(1 + e^m),
 //
 // which equals the SPLADE weight up to softplus(m) - ReLU(m) <= log 2
 // (much less for |m| > 2) and has the derivative
 // g'(m) = sigmoid(m) / (1 + softplus(m)) > 0 everywhere: a teacher term
-// the student has switched off still pulls its logit up. Terms the
-// teacher does not use are pushed down with a gradient that vanishes as
-// e^(2m), so they settle just below zero instead of racing to -infinity.
-// Its gradient flows into the max logits (Activations.MaxLogits) and
+// the student has switched off still pulls its logit up.
+//
+// Terms the teacher does not use are penalized by the SPLADE weight
+// itself, w_j^2: they only need to be off, and once off they get no
+// gradient. Pushing them further (as the surrogate would, with a gradient
+// that fades like e^(2m) but never vanishes) moves all 30,000 decoder rows
+// the same way at every step; with Adam, whose steps do not shrink with
+// the gradient, and a decoder tied to the input embeddings, that drags
+// every embedding towards one direction until the model's output no
+// longer depends on its input.
+//
+// The gradient flows into the max logits (Activations.MaxLogits) and
 // through Model.BackwardMaxLogits, which routes it to each term's argmax
 // token whether the term is active or not.
 
 // TeacherRegression returns
 //
-//	L = 1/N sum_i sum_j (g(m_ij) - t_ij)^2
+//	L = 1/N sum_i [ sum_{j: t_ij > 0} (g(m_ij) - t_ij)^2 + sum_{j: t_ij = 0} w(m_ij)^2 ]
 //
-// for the max-pooled logits m and teacher weights t ([N][V] each; use[i]
-// false leaves row i out, use nil means all rows), adds weight x dL/dm
-// into dm, and returns L (0 when no row is used).
+// with w(m) = log(1 + ReLU(m)), for the max-pooled logits m and teacher
+// weights t ([N][V] each; use[i] false leaves row i out, use nil means all
+// rows), adds weight x dL/dm into dm, and returns L (0 when no row is
+// used).
 func TeacherRegression(m, teacher []float32, V int, use []bool, weight float64, dm []float32) (float64, error) {
 	if len(m) != len(teacher) || len(dm) != len(m) || len(m)%V != 0 {
 		return 0, fmt.Errorf("teacher regression: %d logits, %d teacher weights, %d gradients, vocabulary %d", len(m), len(teacher), len(dm), V)
@@ -315,6 +323,14 @@ func TeacherRegression(m, teacher []float32, V int, use []bool, weight float64, 
 		}
 		for k := i * V; k < (i+1)*V; k++ {
 			x := float64(m[k])
+			if teacher[k] <= 0 {
+				if x > 0 {
+					w := math.Log1p(x)
+					loss += w * w
+					dm[k] += float32(weight * 2 * w / (1 + x) / float64(n))
+				}
+				continue
+			}
 			sp := softplus(x)
 			g := math.Log1p(sp)
 			r := g - float64(teacher[k])
