@@ -54,6 +54,8 @@ type Index struct {
 
 	rfwd, rfwdOff   []byte
 	docOff, docStrs []byte
+
+	passages *passageMap // nil on a document index
 }
 
 // Open opens the current generation of the index in dir, verifying every
@@ -279,7 +281,7 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 	if prev != uint64(len(ix.docStrs)) {
 		return bad(fileDocs, "id bytes size mismatch")
 	}
-	return nil
+	return ix.parsePassages(load)
 }
 
 // Close unmaps the files. The index must not be used afterwards.

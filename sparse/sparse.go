@@ -24,9 +24,16 @@ type Vector struct {
 }
 
 // Record is one line of a vector file: an external id and its vector.
+//
+// A record may be one passage of a longer document (splade encode --chunk
+// writes those): Doc then names the document, and the index scores the
+// document by its best passage (MaxP). Doc is its own JSON field ("doc"),
+// so that no consumer has to guess the document by splitting ids. An empty
+// Doc means the record is a whole document.
 type Record struct {
 	ID     string
 	Vector Vector
+	Doc    string
 }
 
 // Len returns the number of non-zero entries.
