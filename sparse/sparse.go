@@ -13,6 +13,7 @@ package sparse
 import (
 	"math"
 	"sort"
+	"strconv"
 )
 
 // Vector is a sparse vector: Terms[i] has weight Weights[i]. Terms are
@@ -34,6 +35,18 @@ type Record struct {
 	ID     string
 	Vector Vector
 	Doc    string
+}
+
+// PassageSeparator joins a document id and a passage number into the id of
+// a passage record ("doc1#0", "doc1#1", ...).
+const PassageSeparator = "#"
+
+// PassageID returns the id of passage n (from 0) of document doc. Ids stay
+// unique even when document ids contain the separator: the text after the
+// last separator is the passage number, which holds none, so doc and n are
+// recovered uniquely. Readers still take the document from Record.Doc.
+func PassageID(doc string, n int) string {
+	return doc + PassageSeparator + strconv.Itoa(n)
 }
 
 // Len returns the number of non-zero entries.
