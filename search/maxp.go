@@ -3,6 +3,7 @@ package search
 import (
 	"math"
 
+	"github.com/splade-go/splade/index"
 	"github.com/splade-go/splade/sparse"
 )
 
@@ -84,3 +85,6 @@ func (s *Searcher) Documents(hits []Hit, k int) []Hit {
 	}
 	return out
 }
+
+// Index returns the index the searcher reads.
+func (s *Searcher) Index() *index.Index { return s.ix }
