@@ -116,7 +116,7 @@ func runEncode(args []string) error {
 		return usagef("--chunk %d: passages of %d tokens with [CLS] and [SEP] exceed the model's %d positions", *chunk, *chunk+2, m.Config.MaxPositions)
 	}
 	if explicitLen && *maxLen > m.Config.MaxPositions {
-		slog.Warn("--max-length exceeds the model's positions; using the model's limit", "max-length", *maxLen, "limit", m.Config.MaxPositions)
+		slog.Warn("--max-length exceeds the model's positions; using the model's limit", "max_length", *maxLen, "limit", m.Config.MaxPositions)
 	}
 	enc, err := model.NewEncoder(m, tok, model.Options{Pooling: pool, MaxLength: *maxLen, TopK: *topK,
 		Threshold: float32(*threshold), Threads: *threads, BatchTokens: *batchTokens})
@@ -145,11 +145,11 @@ func runEncode(args []string) error {
 	}
 	secs := time.Since(start).Seconds()
 	if *chunk > 0 {
-		slog.Info("encoded", "documents", n.docs, "passages", n.texts, "passages/document", fmt.Sprintf("%.2f", float64(n.texts)/float64(max(1, n.docs))),
-			"output", *output, "seconds", fmt.Sprintf("%.1f", secs), "passages/s", fmt.Sprintf("%.1f", float64(n.texts)/secs))
+		slog.Info("encoded", "documents", n.docs, "passages", n.texts, "passages_per_document", round(float64(n.texts)/float64(max(1, n.docs)), 2),
+			"output", *output, "seconds", round(secs, 1), "passages_per_second", round(float64(n.texts)/secs, 1))
 		return nil
 	}
-	slog.Info("encoded", "texts", n.texts, "output", *output, "seconds", fmt.Sprintf("%.1f", secs), "texts/s", fmt.Sprintf("%.1f", float64(n.texts)/secs))
+	slog.Info("encoded", "texts", n.texts, "output", *output, "seconds", round(secs, 1), "texts_per_second", round(float64(n.texts)/secs, 1))
 	return nil
 }
 

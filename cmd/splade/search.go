@@ -117,8 +117,8 @@ func runSearch(args []string) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", *output, err)
 	}
-	slog.Info("search done", "queries", len(qs), "mode", mode, "k", *k, "seconds", elapsed.Seconds(),
-		"ms_per_query_per_thread", 1000*elapsed.Seconds()/float64(max(1, len(qs))))
+	slog.Info("search done", "queries", len(qs), "mode", mode.String(), "k", *k, "seconds", round(elapsed.Seconds(), 3),
+		"ms_per_query", round(1000*elapsed.Seconds()/float64(max(1, len(qs))), 3))
 	return nil
 }
 
