@@ -20,6 +20,11 @@
 // half-written, and the previous index keeps opening until the new one is
 // complete. Every file has a versioned header and a CRC-32C checksum that
 // Open verifies. docs/index-format.md documents every byte.
+//
+// Documents longer than an encoder's input are indexed as passages
+// (AddPassage; see passages.go): each passage is an entry of the index, and
+// a passage -> document map lets package search return documents scored by
+// their best passage.
 package index
 
 import (

@@ -27,6 +27,10 @@
 //     ranges. Visited ranges are still scored with every query term, so the
 //     scores returned are exact; only documents may be missed.
 //
+// On an index of passages (index.Index.HasPassages), every mode returns
+// documents scored by their best passage (MaxP; see maxp.go), exactly for
+// the exact modes.
+//
 // All exact modes return identical results, scores included: every
 // processor adds the products float64(query weight) x impact of a document
 // in increasing term id order (see index.ScoreRange), and ties are broken
