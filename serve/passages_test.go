@@ -24,16 +24,7 @@ func passageIndex(t *testing.T) (*index.Index, *synth.Generator) {
 			recs = append(recs, sparse.Record{ID: sparse.PassageID(id, n), Doc: id, Vector: r.Vector})
 		}
 	}
-	dir := t.TempDir()
-	if _, err := index.Build(dir, recs, index.BuildOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix, g
+	return buildIndex(t, recs, index.BuildOptions{}), g
 }
 
 // On a passage index, search, filters and explain speak of documents, each

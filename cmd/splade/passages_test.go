@@ -22,13 +22,7 @@ import (
 // --passages the passages.
 func TestPassagesEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeTestFile(t, dir, name, content) }
 	texts := map[string]string{
 		"long": "the history of the city begins with a small village on the river. " +
 			"people came to trade and the market grew. later a school and a church were built, " +
@@ -173,6 +167,16 @@ func TestPassagesEndToEnd(t *testing.T) {
 			t.Errorf("encode %q = %v, want a usage error", args, err)
 		}
 	}
+}
+
+// writeTestFile writes content to dir/name and returns the path.
+func writeTestFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func readVectors(t *testing.T, path string) []sparse.Record {
