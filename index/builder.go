@@ -76,11 +76,15 @@ type Meta struct {
 	Fingerprint   string  `json:"fingerprint"`
 	Reordered     bool    `json:"reordered"`
 	Created       string  `json:"created"`
+	// Documents, when > 0, makes this a passage index: Docs counts
+	// passages and passages.bin maps each to one of Documents documents.
+	Documents int `json:"documents,omitempty"`
 }
 
 // Stats summarize a build.
 type Stats struct {
 	Docs, Terms     int
+	Documents       int // documents of a passage index (Docs counts passages); 0 otherwise
 	Postings        int64
 	PostingBytes    int64 // postings.bin + blocks.bin payloads
 	RangeBytes      int64
@@ -128,6 +132,7 @@ type Builder struct {
 	maxWeight float32
 	postings  int64
 	done      bool
+	passages  *passageBuilder // nil until AddPassage
 }
 
 // NewBuilder starts a new index generation in dir (created if needed).
@@ -605,11 +610,14 @@ func (b *Builder) finish() (Stats, error) {
 	if err := writeDocIDs(b.genDir, b.ids, perm); err != nil {
 		return Stats{}, err
 	}
+	if err := b.writePassages(perm); err != nil {
+		return Stats{}, err
+	}
 	meta := Meta{
 		FormatVersion: FormatVersion, Docs: nDocs, Terms: len(termStrs), Postings: b.postings, Blocks: nBlocks,
 		Quantization: q.String(), Scale: scale, BlockSize: BlockSize, RangeSize: rangeSize, Ranges: nRanges,
 		RangeScale: rangeScale, MaxWeight: float64(b.maxWeight), Fingerprint: b.opt.Fingerprint,
-		Reordered: perm != nil, Created: time.Now().UTC().Format(time.RFC3339),
+		Reordered: perm != nil, Created: time.Now().UTC().Format(time.RFC3339), Documents: b.numDocuments(),
 	}
 	mj, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -633,6 +641,7 @@ func (b *Builder) finish() (Stats, error) {
 	b.removeOldGenerations()
 
 	st.Docs, st.Terms, st.Postings, st.Runs = nDocs, len(termStrs), b.postings, len(b.runs)
+	st.Documents = meta.Documents
 	st.Dir, st.Quantization, st.Fingerprint, st.MaxWeight = b.genDir, q, b.opt.Fingerprint, float64(b.maxWeight)
 	sizes := map[string]int64{}
 	for name := range fileKinds {
@@ -682,14 +691,15 @@ func (b *Builder) removeOldGenerations() {
 
 // Build writes an index of the records held in memory, the form tests,
 // examples and small collections have; an invalid record is an error
-// naming its position and id, and nothing is left half-written.
+// naming its position and id, and nothing is left half-written. Records
+// with a Doc are passages of that document (see AddPassage).
 func Build(dir string, recs []sparse.Record, opt BuildOptions) (Stats, error) {
 	b, err := NewBuilder(dir, opt)
 	if err != nil {
 		return Stats{}, err
 	}
 	for i, r := range recs {
-		if err := b.Add(r.ID, r.Vector); err != nil {
+		if err := b.AddRecord(r); err != nil {
 			b.Abort()
 			return Stats{}, fmt.Errorf("record %d (%q): %w", i, r.ID, err)
 		}
@@ -697,8 +707,9 @@ func Build(dir string, recs []sparse.Record, opt BuildOptions) (Stats, error) {
 	return b.Finish()
 }
 
-// BuildFromFile indexes a vector JSONL file (gzip ok). Errors name the file
-// and line. progress, when not nil, is called with the documents added.
+// BuildFromFile indexes a vector JSONL file (gzip ok); records with a
+// "doc" are passages of that document (see AddPassage). Errors name the
+// file and line. progress, when not nil, is called with the documents added.
 func BuildFromFile(path, dir string, opt BuildOptions, progress func(docs int)) (Stats, error) {
 	r, err := sparse.Open(path)
 	if err != nil {
@@ -719,7 +730,7 @@ func BuildFromFile(path, dir string, opt BuildOptions, progress func(docs int)) 
 			b.Abort()
 			return Stats{}, err
 		}
-		if err := b.Add(rec.ID, rec.Vector); err != nil {
+		if err := b.AddRecord(rec); err != nil {
 			b.Abort()
 			return Stats{}, fmt.Errorf("%s:%d: %w", path, r.Line(), err)
 		}

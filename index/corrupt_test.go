@@ -1,13 +1,18 @@
 package index
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/splade-go/splade/sparse"
 )
 
-// generationFiles lists the files of the index in dir.
+// generationFiles lists the files of the index in dir (passages.bin only
+// in a passage index).
 func generationFiles(t testing.TB, dir string) (string, []string) {
 	t.Helper()
 	gen, err := readCurrent(dir)
@@ -16,16 +21,37 @@ func generationFiles(t testing.TB, dir string) (string, []string) {
 	}
 	var names []string
 	for name := range fileKinds {
-		names = append(names, name)
+		if _, err := os.Stat(filepath.Join(dir, gen, name)); err == nil {
+			names = append(names, name)
+		}
 	}
 	return filepath.Join(dir, gen), names
+}
+
+// asPassages makes records passages of documents of 1 to 4 passages each.
+func asPassages(recs []sparse.Record) []sparse.Record {
+	out := slices.Clone(recs)
+	for i := range out {
+		out[i].Doc = fmt.Sprintf("D%d", i/(1+i%4))
+	}
+	return out
 }
 
 // TestCorruptionDetected flips one byte at several places of every file
 // and expects Open to fail naming that file.
 func TestCorruptionDetected(t *testing.T) {
+	for _, passages := range []bool{false, true} {
+		docs := randomDocs(300, 100, 3)
+		if passages {
+			docs = asPassages(docs)
+		}
+		testCorruption(t, docs)
+	}
+}
+
+func testCorruption(t *testing.T, docs []sparse.Record) {
 	dir := t.TempDir()
-	build(t, dir, randomDocs(300, 100, 3), BuildOptions{})
+	build(t, dir, docs, BuildOptions{})
 	gdir, names := generationFiles(t, dir)
 	for _, name := range names {
 		path := filepath.Join(gdir, name)
@@ -122,13 +148,13 @@ func TestGenerations(t *testing.T) {
 // cleanly or yield an index whose every read path works without panicking.
 func FuzzIndexFiles(f *testing.F) {
 	dir := f.TempDir()
-	build(f, dir, randomDocs(200, 60, 4), BuildOptions{RangeSize: 16})
+	build(f, dir, asPassages(randomDocs(200, 60, 4)), BuildOptions{RangeSize: 16})
 	gen, err := readCurrent(dir)
 	if err != nil {
 		f.Fatal(err)
 	}
 	gdir := filepath.Join(dir, gen)
-	names := []string{fileMeta, fileTerms, filePostings, fileBlocks, fileRanges, fileForward, fileDocs}
+	names := []string{fileMeta, fileTerms, filePostings, fileBlocks, fileRanges, fileForward, fileDocs, filePassages}
 	images := map[string][]byte{}
 	for i, name := range names {
 		b, err := os.ReadFile(filepath.Join(gdir, name))
@@ -183,5 +209,9 @@ func exercise(ix *Index) {
 	}
 	for d := 0; d < ix.NumDocs(); d++ {
 		ix.DocID(uint32(d))
+		ix.DocumentID(ix.DocumentOf(uint32(d)))
+	}
+	for d := 0; d < ix.NumDocuments(); d++ {
+		ix.Passages(uint32(d))
 	}
 }

@@ -20,6 +20,11 @@
 // half-written, and the previous index keeps opening until the new one is
 // complete. Every file has a versioned header and a CRC-32C checksum that
 // Open verifies. docs/index-format.md documents every byte.
+//
+// Documents longer than an encoder's input are indexed as passages
+// (AddPassage; see passages.go): each passage is an entry of the index, and
+// a passage -> document map lets package search return documents scored by
+// their best passage.
 package index
 
 import (
@@ -54,6 +59,8 @@ type Index struct {
 
 	rfwd, rfwdOff   []byte
 	docOff, docStrs []byte
+
+	passages *passageMap // nil on a document index
 }
 
 // Open opens the current generation of the index in dir, verifying every
@@ -279,7 +286,7 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 	if prev != uint64(len(ix.docStrs)) {
 		return bad(fileDocs, "id bytes size mismatch")
 	}
-	return nil
+	return ix.parsePassages(load)
 }
 
 // Close unmaps the files. The index must not be used afterwards.

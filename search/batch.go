@@ -60,7 +60,7 @@ func (s *Searcher) SearchBatch(queries []sparse.Record, opt Options, threads int
 				if stop || i >= len(queries) {
 					return
 				}
-				hits, err := s.search(sc, queries[i].Vector, opt)
+				hits, err := s.run(sc, queries[i].Vector, opt)
 				if err != nil {
 					errs[i] = fmt.Errorf("query %q: %w", queries[i].ID, err)
 					mu.Lock()

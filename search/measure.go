@@ -68,7 +68,7 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 					return
 				}
 				q0 := time.Now()
-				t.Hits[i], errs[i] = s.search(sc, queries[i].Vector, opt)
+				t.Hits[i], errs[i] = s.run(sc, queries[i].Vector, opt)
 				t.Latencies[i] = time.Since(q0)
 			}
 		}()

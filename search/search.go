@@ -27,6 +27,10 @@
 //     ranges. Visited ranges are still scored with every query term, so the
 //     scores returned are exact; only documents may be missed.
 //
+// On an index of passages (index.Index.HasPassages), every mode returns
+// documents scored by their best passage (MaxP; see maxp.go), exactly for
+// the exact modes.
+//
 // All exact modes return identical results, scores included: every
 // processor adds the products float64(query weight) x impact of a document
 // in increasing term id order (see index.ScoreRange), and ties are broken
@@ -109,13 +113,19 @@ type Options struct {
 	// by another model or vocabulary are refused rather than silently
 	// scored against the wrong term space.
 	Fingerprint string
+	// Passages, on a passage index, returns the top K passages instead of
+	// the top K documents by their best passage (see maxp.go).
+	Passages bool
 }
 
 // Hit is one retrieved document.
 type Hit struct {
-	Doc   uint32 // internal document id
-	ID    string // external id
+	Doc   uint32 // internal document id (on a passage index: of the best passage)
+	ID    string // external id (on a passage index: the document's)
 	Score float64
+	// Passage is, on a passage index, the external id of the document's
+	// best passage, whose score the document takes; empty otherwise.
+	Passage string
 }
 
 // margin inflates upper bounds before pruning comparisons.
@@ -189,7 +199,8 @@ func (s *Searcher) validate(opt *Options) error {
 	return nil
 }
 
-// Search returns the top opt.K documents for query q, best first. Terms
+// Search returns the top opt.K documents for query q, best first (on a
+// passage index, documents by their best passage: see maxp.go). Terms
 // not in the index are ignored; repeated terms add their weights; zero
 // weights are ignored; negative or non-finite weights are an error.
 func (s *Searcher) Search(q sparse.Vector, opt Options) ([]Hit, error) {
@@ -198,7 +209,7 @@ func (s *Searcher) Search(q sparse.Vector, opt Options) ([]Hit, error) {
 	}
 	sc := s.pool.Get().(*scratch)
 	defer s.pool.Put(sc)
-	return s.search(sc, q, opt)
+	return s.run(sc, q, opt)
 }
 
 func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, error) {

@@ -40,7 +40,9 @@ type SearchRequest struct {
 // ExplainRequest is the body of POST /v1/explain.
 type ExplainRequest struct {
 	Query
-	ID string `json:"id"` // external document id
+	// ID is an external document id; on a passage index, a document's
+	// (its best passage for the query is explained) or a passage's.
+	ID string `json:"id"`
 }
 
 // EncodeRequest is the body of POST /v1/encode.
@@ -83,6 +85,9 @@ type Hit struct {
 	Score       float64      `json:"score"`
 	Text        string       `json:"text,omitempty"` // when the server holds the corpus (--corpus)
 	Explanation *Explanation `json:"explanation,omitempty"`
+	// Passage is, on a passage index, the document's best passage, whose
+	// score it takes and which the explanation is about.
+	Passage string `json:"passage,omitempty"`
 }
 
 // QueryInfo describes the query vector that was searched.
@@ -103,6 +108,7 @@ type SearchResponse struct {
 // ExplainResponse is the body of a successful explain.
 type ExplainResponse struct {
 	ID          string      `json:"id"`
+	Passage     string      `json:"passage,omitempty"` // the passage explained, on a passage index
 	Score       float64     `json:"score"`
 	Text        string      `json:"text,omitempty"`
 	Query       QueryInfo   `json:"query"`
@@ -118,7 +124,8 @@ type EncodeResponse struct {
 // HealthResponse is the body of GET /healthz.
 type HealthResponse struct {
 	Status      string `json:"status"`
-	Docs        int    `json:"docs"`
+	Docs        int    `json:"docs"`               // documents
+	Passages    int    `json:"passages,omitempty"` // on a passage index
 	Terms       int    `json:"terms"`
 	TextSearch  bool   `json:"text_search"`
 	Fingerprint string `json:"fingerprint,omitempty"`
@@ -128,7 +135,7 @@ type HealthResponse struct {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, HealthResponse{
-		Status: "ok", Docs: s.ix.NumDocs(), Terms: s.ix.NumTerms(), TextSearch: s.enc != nil,
+		Status: "ok", Docs: s.ix.NumDocuments(), Passages: s.passageCount(), Terms: s.ix.NumTerms(), TextSearch: s.enc != nil,
 		Fingerprint: s.ix.Meta.Fingerprint, DocTexts: s.docs.hasTexts(), DocVectors: s.docs.hasVectors(),
 	})
 }
@@ -283,7 +290,7 @@ func (s *Server) search(ctx context.Context, body []byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		hits = s.scoreDocs(q, docs, req.K)
+		hits = s.searcher.Documents(s.scoreDocs(q, docs, len(docs)), req.K)
 	} else {
 		hits, err = s.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha})
 		if err != nil {
@@ -295,7 +302,7 @@ func (s *Server) search(ctx context.Context, body []byte) (any, error) {
 		resp.Mode = "filter"
 	}
 	for i, h := range hits {
-		resp.Hits[i] = Hit{Rank: i + 1, ID: h.ID, Score: h.Score, Text: s.docs.text(h.ID)}
+		resp.Hits[i] = Hit{Rank: i + 1, ID: h.ID, Score: h.Score, Text: s.docs.text(h.ID), Passage: h.Passage}
 		if req.Explain {
 			e := s.explainDoc(q, h.Doc, h.ID)
 			resp.Hits[i].Explanation = &e
@@ -311,12 +318,12 @@ func (s *Server) resolve(ids []string) ([]uint32, error) {
 	docs := make([]uint32, 0, len(ids))
 	var unknown []string
 	for _, id := range ids {
-		d, ok := s.docIndex(id)
+		ds, ok := s.lookup(id)
 		if !ok {
 			unknown = append(unknown, fmt.Sprintf("%q", id))
 			continue
 		}
-		docs = append(docs, d)
+		docs = append(docs, ds...)
 	}
 	if len(unknown) > 0 {
 		more := ""
@@ -342,17 +349,19 @@ func (s *Server) explain(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, ok := s.docIndex(req.ID)
+	ds, ok := s.lookup(req.ID)
 	if !ok {
 		return nil, &requestError{http.StatusNotFound, fmt.Sprintf("unknown document id %q", req.ID)}
 	}
 	q, info := s.prepare(v, tokens)
-	e := s.explainDoc(q, d, req.ID)
-	var score float64
-	if hits := s.scoreDocs(q, []uint32{d}, 1); len(hits) == 1 {
-		score = hits[0].Score
+	// the best passage (the document itself on a document index)
+	d, score := ds[0], 0.0
+	if hits := s.scoreDocs(q, ds, 1); len(hits) == 1 {
+		d, score = hits[0].Doc, hits[0].Score
 	}
-	return ExplainResponse{ID: req.ID, Score: score, Text: s.docs.text(req.ID), Query: info, Explanation: e}, nil
+	id := s.ix.DocumentID(s.ix.DocumentOf(d))
+	e := s.explainDoc(q, d, id)
+	return ExplainResponse{ID: id, Passage: s.passageID(d), Score: score, Text: s.docs.text(id), Query: info, Explanation: e}, nil
 }
 
 func (s *Server) encode(ctx context.Context, body []byte) (any, error) {

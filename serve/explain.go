@@ -124,8 +124,9 @@ func (s *Server) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
 	return hits
 }
 
-// explainDoc lists the query terms found in document d with their
-// contributions, and the document's heaviest terms when its vector is held.
+// explainDoc lists the query terms found in document d (on a passage
+// index, passage d of document id) with their contributions, and its
+// heaviest terms when its vector is held.
 func (s *Server) explainDoc(q prepared, d uint32, id string) Explanation {
 	imps := s.impacts(q, []uint32{d})[0]
 	scale := s.ix.Scale()
@@ -151,7 +152,7 @@ func (s *Server) explainDoc(q prepared, d uint32, id string) Explanation {
 		}
 		return 0
 	})
-	if v, ok := s.docs.vector(id); ok {
+	if v, ok := s.docs.vector(s.ix.DocID(d)); ok { // a passage's own vector on a passage index
 		e.DocTerms = termWeights(v, docTokens, s.docTerms)
 	}
 	return e

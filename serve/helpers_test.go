@@ -22,12 +22,18 @@ import (
 func synthIndex(t testing.TB, docs int, fingerprint string) (*index.Index, *synth.Generator) {
 	t.Helper()
 	g := synth.New(synth.Options{Docs: docs, Queries: 20, Seed: 7})
-	dir := t.TempDir()
 	recs := make([]sparse.Record, docs)
 	for i := range recs {
 		recs[i] = g.Doc(i)
 	}
-	if _, err := index.Build(dir, recs, index.BuildOptions{Fingerprint: fingerprint}); err != nil {
+	return buildIndex(t, recs, index.BuildOptions{Fingerprint: fingerprint}), g
+}
+
+// buildIndex indexes recs in a temporary directory and opens the index.
+func buildIndex(t testing.TB, recs []sparse.Record, opt index.BuildOptions) *index.Index {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := index.Build(dir, recs, opt); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := index.Open(dir)
@@ -35,7 +41,7 @@ func synthIndex(t testing.TB, docs int, fingerprint string) (*index.Index, *synt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	return ix, g
+	return ix
 }
 
 // englishDocs is a small corpus in the vocabulary of the test checkpoint.

@@ -109,6 +109,9 @@ type Server struct {
 
 	idsOnce sync.Once
 	ids     map[string]uint32 // external -> internal document id, built on first use
+
+	documentsOnce sync.Once
+	documents     map[string]uint32 // passage index: document id -> number, built on first use
 }
 
 // New checks the configuration and returns a Server. It refuses an encoder

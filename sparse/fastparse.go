@@ -3,12 +3,13 @@ package sparse
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
 // parseFast parses the common shape of a vector record,
 //
-//	{"id": "...", "contents": "...", "vector": {"term": 1.5, ...}}
+//	{"id": "...", "doc": "...", "contents": "...", "vector": {"term": 1.5, ...}}
 //
 // with keys in any order, an order of magnitude faster than encoding/json's
 // token API. It reports ok=false for anything unusual (an unknown key with
@@ -22,7 +23,7 @@ func parseFast(line []byte) (rec Record, ok bool) {
 	if !p.eat('{') {
 		return rec, false
 	}
-	var haveID, haveVec bool
+	var haveID, haveVec, haveDoc bool
 	first := true
 	for {
 		p.ws()
@@ -62,13 +63,25 @@ func parseFast(line []byte) (rec Record, ok bool) {
 				rec.ID = n
 			}
 			haveID = true
+		case "doc":
+			if haveDoc || p.peek() != '"' {
+				return rec, false // numbers, null and repeats take the general path
+			}
+			s, ok := p.str()
+			if !ok || s == "" {
+				return rec, false
+			}
+			rec.Doc = s
+			haveDoc = true
 		case "vector":
 			if haveVec || !p.vector(&rec.Vector) {
 				return rec, false
 			}
 			haveVec = true
 		default:
-			if !p.skipScalar() {
+			// encoding/json matches keys case-insensitively: "Doc" is a
+			// doc for the general path, so it must not be skipped here.
+			if strings.EqualFold(key, "doc") || !p.skipScalar() {
 				return rec, false
 			}
 		}

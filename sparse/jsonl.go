@@ -74,12 +74,14 @@ func (r *Reader) Next() (Record, error) {
 type rawRecord struct {
 	ID     *json.RawMessage `json:"id"`
 	DocID  *json.RawMessage `json:"_id"`
+	Doc    *json.RawMessage `json:"doc"`
 	Vector json.RawMessage  `json:"vector"`
 }
 
 // ParseRecord parses one JSON line. The id may be a string or a number
 // ("_id" is accepted as in BEIR files); weights must be finite numbers and a
-// term may not repeat.
+// term may not repeat. The optional "doc" (a string or number, not empty)
+// makes the record a passage of that document; null means none.
 func ParseRecord(line []byte) (Record, error) {
 	if rec, ok := parseFast(line); ok {
 		return rec, nil
@@ -100,25 +102,31 @@ func parseGeneral(line []byte) (Record, error) {
 	if idRaw == nil {
 		return Record{}, errors.New(`missing "id"`)
 	}
-	id, err := parseID(*idRaw)
+	id, err := parseID(*idRaw, "id")
 	if err != nil {
 		return Record{}, err
 	}
 	if len(raw.Vector) == 0 || string(raw.Vector) == "null" {
 		return Record{}, fmt.Errorf("record %q: missing \"vector\"", id)
 	}
+	var doc string
+	if raw.Doc != nil && string(*raw.Doc) != "null" {
+		if doc, err = parseID(*raw.Doc, "doc"); err != nil {
+			return Record{}, fmt.Errorf("record %q: %w", id, err)
+		}
+	}
 	v, err := parseVector(raw.Vector)
 	if err != nil {
 		return Record{}, fmt.Errorf("record %q: %w", id, err)
 	}
-	return Record{ID: id, Vector: v}, nil
+	return Record{ID: id, Vector: v, Doc: doc}, nil
 }
 
-func parseID(raw json.RawMessage) (string, error) {
+func parseID(raw json.RawMessage, field string) (string, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
 		if s == "" {
-			return "", errors.New(`empty "id"`)
+			return "", fmt.Errorf("empty %q", field)
 		}
 		return s, nil
 	}
@@ -128,7 +136,7 @@ func parseID(raw json.RawMessage) (string, error) {
 	if err := d.Decode(&n); err == nil {
 		return n.String(), nil
 	}
-	return "", fmt.Errorf(`"id" must be a string or number, got %s`, truncate(raw))
+	return "", fmt.Errorf(`%q must be a string or number, got %s`, field, truncate(raw))
 }
 
 func parseVector(raw json.RawMessage) (Vector, error) {
@@ -198,6 +206,10 @@ func (w *Writer) Write(rec Record) error {
 	b := w.buf[:0]
 	b = append(b, `{"id": `...)
 	b = appendJSONString(b, rec.ID)
+	if rec.Doc != "" {
+		b = append(b, `, "doc": `...)
+		b = appendJSONString(b, rec.Doc)
+	}
 	b = append(b, `, "contents": "", "vector": {`...)
 	for i, t := range rec.Vector.Terms {
 		if i > 0 {

@@ -13,6 +13,7 @@ package sparse
 import (
 	"math"
 	"sort"
+	"strconv"
 )
 
 // Vector is a sparse vector: Terms[i] has weight Weights[i]. Terms are
@@ -24,9 +25,28 @@ type Vector struct {
 }
 
 // Record is one line of a vector file: an external id and its vector.
+//
+// A record may be one passage of a longer document (splade encode --chunk
+// writes those): Doc then names the document, and the index scores the
+// document by its best passage (MaxP). Doc is its own JSON field ("doc"),
+// so that no consumer has to guess the document by splitting ids. An empty
+// Doc means the record is a whole document.
 type Record struct {
 	ID     string
 	Vector Vector
+	Doc    string
+}
+
+// PassageSeparator joins a document id and a passage number into the id of
+// a passage record ("doc1#0", "doc1#1", ...).
+const PassageSeparator = "#"
+
+// PassageID returns the id of passage n (from 0) of document doc. Ids stay
+// unique even when document ids contain the separator: the text after the
+// last separator is the passage number, which holds none, so doc and n are
+// recovered uniquely. Readers still take the document from Record.Doc.
+func PassageID(doc string, n int) string {
+	return doc + PassageSeparator + strconv.Itoa(n)
 }
 
 // Len returns the number of non-zero entries.

@@ -19,11 +19,17 @@ func TestParseRecord(t *testing.T) {
 		wantErr string
 	}{
 		{`{"id": "d1", "contents": "", "vector": {"a": 1.5, "##b": 0.25}}`,
-			Record{"d1", Vector{[]string{"a", "##b"}, []float32{1.5, 0.25}}}, ""},
-		{`{"vector": {"x": 1e-3}, "id": 7}`, Record{"7", Vector{[]string{"x"}, []float32{0.001}}}, ""},
-		{`{"_id": "q", "vector": {}}`, Record{"q", Vector{}}, ""},
-		{`{"id": "caf\u00e9", "vector": {"\"q\"": 2, "é": -1}}`, Record{"café", Vector{[]string{`"q"`, "é"}, []float32{2, -1}}}, ""},
-		{`{"id": "d", "meta": {"x": [1, 2]}, "vector": {"a": 1}}`, Record{"d", Vector{[]string{"a"}, []float32{1}}}, ""},
+			Record{ID: "d1", Vector: Vector{[]string{"a", "##b"}, []float32{1.5, 0.25}}}, ""},
+		{`{"vector": {"x": 1e-3}, "id": 7}`, Record{ID: "7", Vector: Vector{[]string{"x"}, []float32{0.001}}}, ""},
+		{`{"_id": "q", "vector": {}}`, Record{ID: "q", Vector: Vector{}}, ""},
+		{`{"id": "caf\u00e9", "vector": {"\"q\"": 2, "é": -1}}`, Record{ID: "café", Vector: Vector{[]string{`"q"`, "é"}, []float32{2, -1}}}, ""},
+		{`{"id": "d", "meta": {"x": [1, 2]}, "vector": {"a": 1}}`, Record{ID: "d", Vector: Vector{[]string{"a"}, []float32{1}}}, ""},
+		{`{"id": "d#0", "doc": "d", "vector": {"a": 1}}`, Record{ID: "d#0", Doc: "d", Vector: Vector{[]string{"a"}, []float32{1}}}, ""},
+		{`{"doc": 12, "id": "12#3", "vector": {"a": 1}}`, Record{ID: "12#3", Doc: "12", Vector: Vector{[]string{"a"}, []float32{1}}}, ""},
+		{`{"id": "d", "doc": null, "vector": {"a": 1}}`, Record{ID: "d", Vector: Vector{[]string{"a"}, []float32{1}}}, ""},
+		{`{"id": "d#0", "doc": "x", "doc": "d", "vector": {"a": 1}}`, Record{ID: "d#0", Doc: "d", Vector: Vector{[]string{"a"}, []float32{1}}}, ""},
+		{`{"id": "d#0", "doc": "", "vector": {"a": 1}}`, Record{}, `empty "doc"`},
+		{`{"id": "d#0", "doc": ["d"], "vector": {"a": 1}}`, Record{}, `"doc" must be a string or number`},
 		{`{"id": "d", "vector": {"a": 1, "a": 2}}`, Record{}, `term "a" appears twice`},
 		{`{"id": "d", "vector": {"a": "1"}}`, Record{}, "not a number"},
 		{`{"id": "d", "vector": {"a": 1e999}}`, Record{}, "not a finite float32"},
@@ -47,7 +53,7 @@ func TestParseRecord(t *testing.T) {
 			t.Errorf("ParseRecord(%s): %v", tc.line, err)
 			continue
 		}
-		if got.ID != tc.want.ID || !equalVec(got.Vector, tc.want.Vector) {
+		if got.ID != tc.want.ID || got.Doc != tc.want.Doc || !equalVec(got.Vector, tc.want.Vector) {
 			t.Errorf("ParseRecord(%s) = %+v, want %+v", tc.line, got, tc.want)
 		}
 	}
@@ -62,8 +68,9 @@ func equalVec(a, b Vector) bool {
 
 func TestRoundTripAndGzip(t *testing.T) {
 	recs := []Record{
-		{"a", Vector{[]string{"x", "<y>", "##z"}, []float32{1.25, 0.1, 3e-7}}},
-		{"b\tc", Vector{}},
+		{ID: "a", Vector: Vector{[]string{"x", "<y>", "##z"}, []float32{1.25, 0.1, 3e-7}}},
+		{ID: "b\tc", Vector: Vector{}},
+		{ID: "b\tc#1", Doc: "b\tc", Vector: Vector{[]string{"x"}, []float32{2}}},
 	}
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
@@ -92,7 +99,7 @@ func TestRoundTripAndGzip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.ID != want.ID || !equalVec(got.Vector, want.Vector) {
+		if got.ID != want.ID || got.Doc != want.Doc || !equalVec(got.Vector, want.Vector) {
 			t.Errorf("record %d = %+v, want %+v", i, got, want)
 		}
 	}
@@ -139,6 +146,8 @@ func FuzzParseRecord(f *testing.F) {
 		`{"id": "d", "vector": {"a": 1, "a": 2}}`,
 		`{"id":"x","vector":{"t":-0.0,"u":1E+2}}`,
 		`{"ID": "x", "vector": {}}`,
+		`{"id": "x#0", "doc": "x", "vector": {"a": 1}}`,
+		`{"id": "x#0", "Doc": "x", "vector": {"a": 1}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -151,7 +160,7 @@ func FuzzParseRecord(f *testing.F) {
 		if err != nil {
 			t.Fatalf("fast path accepted %q, general path rejects it: %v", line, err)
 		}
-		if fast.ID != gen.ID || !equalVec(fast.Vector, gen.Vector) {
+		if fast.ID != gen.ID || fast.Doc != gen.Doc || !equalVec(fast.Vector, gen.Vector) {
 			t.Fatalf("fast %+v != general %+v for %q", fast, gen, line)
 		}
 	})

@@ -110,8 +110,8 @@ func bm25Main(c bm25Config) error {
 	if err != nil {
 		return err
 	}
-	slog.Info("indexed", "docs", ix.NumDocs(), "terms", ix.NumTerms(), "avgdl", fmt.Sprintf("%.2f", ix.AvgDocLength()),
-		"seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+	slog.Info("indexed", "docs", ix.NumDocs(), "terms", ix.NumTerms(), "avgdl", round(ix.AvgDocLength(), 2),
+		"seconds", round(time.Since(start).Seconds(), 1))
 
 	start = time.Now()
 	bar := newProgress(int64(len(queries)), "searching")
@@ -122,7 +122,7 @@ func bm25Main(c bm25Config) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	slog.Info("searched", "queries", len(queries), "queries_per_second", fmt.Sprintf("%.0f", float64(len(queries))/max(secs, 1e-9)))
+	slog.Info("searched", "queries", len(queries), "queries_per_second", round(float64(len(queries))/max(secs, 1e-9), 0))
 
 	if c.negatives != "" {
 		if err := bm25WriteFile(c.negatives, func(w io.Writer) error { return bm25WriteNegatives(w, queries, results, qrels, c.n) }); err != nil {

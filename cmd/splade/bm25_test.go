@@ -10,13 +10,7 @@ import (
 
 func TestBM25Command(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeTestFile(t, dir, name, content) }
 	corpusPath := write("corpus.jsonl", `{"_id": "d1", "title": "Apples", "text": "Red apples and green apples."}
 {"_id": "d2", "title": "", "text": "A green car."}
 {"_id": "q2", "title": "Cars", "text": "Fast red cars."}

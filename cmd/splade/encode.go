@@ -35,10 +35,22 @@ DIR/document is used when DIR itself holds no config.json.
 Input is BEIR JSON lines (_id, title, text; title and text are joined) or
 id<TAB>text TSV; either may be gzipped. Output ending in .gz is gzipped.
 
+Long documents: without --chunk a text is truncated to --max-length tokens.
+With --chunk N, each document's wordpieces are split into passages of N
+wordpieces starting every --stride M wordpieces (M < N overlaps them; the
+last passage may be shorter; a document of at most N wordpieces is one
+passage), and each passage is encoded on its own, with its own [CLS] and
+[SEP]. Passage records carry the document in a separate field,
+  {"id": "doc7#0", "doc": "doc7", "contents": "", "vector": {...}}
+("#" and the passage number from 0 make the id; the index reads "doc", never
+the id). splade index keeps the passage -> document map, and splade search
+and serve then return documents scored by their best passage (MaxP).
+
 Examples:
   splade encode --model splade-v3 --input ../shared/data/beir/scifact/corpus.jsonl.gz --output docs.jsonl.gz
   splade encode --model splade-v3 --query --input queries.tsv --output queries.jsonl --top-k 64
-  splade encode --model distilsplade-max --input collection.tsv --output - --threads 8 --threshold 0.01`
+  splade encode --model distilsplade-max --input collection.tsv --output - --threads 8 --threshold 0.01
+  splade encode --model splade-v3 --input long-docs.jsonl --output passages.jsonl.gz --chunk 254 --stride 128`
 
 func runEncode(args []string) error {
 	fs := newFlags("encode", "--model DIR --input FILE --output FILE [flags]", encodeHelp)
@@ -52,6 +64,8 @@ func runEncode(args []string) error {
 	threshold := fs.Float64("threshold", 0, "drop terms whose weight is below this")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
 	batchTokens := fs.Int("batch-tokens", model.DefaultBatchTokens, "tokens per forward pass (bounds memory)")
+	chunk := fs.Int("chunk", 0, "split documents into passages of this many wordpieces, [CLS]/[SEP] excluded (0: one text each, truncated)")
+	stride := fs.Int("stride", 0, "with --chunk: wordpieces from one passage's start to the next (0: --chunk, no overlap; at most --chunk)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +84,21 @@ func runEncode(args []string) error {
 	if *maxLen < 0 || *topK < 0 || *threshold < 0 || *threads < 0 || *batchTokens <= 0 {
 		return usagef("--max-length, --top-k, --threshold and --threads must not be negative, --batch-tokens must be positive")
 	}
+	if *chunk < 0 || *stride < 0 || (*stride > 0 && *chunk == 0) || *stride > *chunk {
+		return usagef("--chunk must not be negative; --stride needs --chunk and must be at most --chunk (a larger stride would skip text)")
+	}
+	if *chunk > 0 && *query {
+		return usagef("--chunk splits documents; queries are encoded whole")
+	}
+	if *chunk > 0 && *stride == 0 {
+		*stride = *chunk
+	}
+	if *chunk > 0 && *maxLen == 0 {
+		*maxLen = *chunk + 2
+	}
+	if *chunk > 0 && *chunk+2 > *maxLen {
+		return usagef("--chunk %d needs --max-length of at least %d ([CLS] and [SEP] included), got %d", *chunk, *chunk+2, *maxLen)
+	}
 	explicitLen := *maxLen != 0
 	if *maxLen == 0 {
 		*maxLen = model.DefaultDocLength
@@ -83,8 +112,11 @@ func runEncode(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *chunk > 0 && *chunk+2 > m.Config.MaxPositions {
+		return usagef("--chunk %d: passages of %d tokens with [CLS] and [SEP] exceed the model's %d positions", *chunk, *chunk+2, m.Config.MaxPositions)
+	}
 	if explicitLen && *maxLen > m.Config.MaxPositions {
-		slog.Warn("--max-length exceeds the model's positions; using the model's limit", "max-length", *maxLen, "limit", m.Config.MaxPositions)
+		slog.Warn("--max-length exceeds the model's positions; using the model's limit", "max_length", *maxLen, "limit", m.Config.MaxPositions)
 	}
 	enc, err := model.NewEncoder(m, tok, model.Options{Pooling: pool, MaxLength: *maxLen, TopK: *topK,
 		Threshold: float32(*threshold), Threads: *threads, BatchTokens: *batchTokens})
@@ -104,7 +136,7 @@ func runEncode(args []string) error {
 		return err
 	}
 	start := time.Now()
-	n, err := encodeStream(in, enc, tok, out, *batchTokens, enc.Options().MaxLength)
+	n, err := encodeStream(in, enc, tok, out, *batchTokens, enc.Options().MaxLength, chunking{*chunk, *stride})
 	if cerr := closeOut(err == nil); err == nil {
 		err = cerr
 	}
@@ -112,9 +144,22 @@ func runEncode(args []string) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	slog.Info("encoded", "texts", n, "output", *output, "seconds", fmt.Sprintf("%.1f", secs), "texts/s", fmt.Sprintf("%.1f", float64(n)/secs))
+	if *chunk > 0 {
+		slog.Info("encoded", "documents", n.docs, "passages", n.texts, "passages_per_document", round(float64(n.texts)/float64(max(1, n.docs)), 2),
+			"output", *output, "seconds", round(secs, 1), "passages_per_second", round(float64(n.texts)/secs, 1))
+		return nil
+	}
+	slog.Info("encoded", "texts", n.texts, "output", *output, "seconds", round(secs, 1), "texts_per_second", round(float64(n.texts)/secs, 1))
 	return nil
 }
+
+// chunking splits documents into passages of size wordpieces every stride
+// wordpieces; size 0 encodes each text whole.
+type chunking struct{ size, stride int }
+
+// encodeCount is what encodeStream wrote: texts (passages when chunking)
+// of docs input documents.
+type encodeCount struct{ texts, docs int }
 
 // encoderDir picks the query or document encoder of a model directory.
 func encoderDir(dir string, query bool) string {
@@ -163,7 +208,9 @@ func createOutput(path string) (io.Writer, func(ok bool) error, error) {
 // textBatch is a group of consecutive input texts, tokenized.
 type textBatch struct {
 	ids    []string
+	docs   []string // when chunking: the document of each passage
 	tokens [][]int32
+	inputs int   // input documents whose texts are all in this batch
 	err    error // a read error after the texts above
 }
 
@@ -172,7 +219,7 @@ type textBatch struct {
 // goroutine turns each batch into vectors, and this goroutine writes them;
 // the channels hold two batches each, so memory stays bounded whatever
 // the input size, and the output keeps the input order.
-func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer, w io.Writer, batchTokens, maxLen int) (int, error) {
+func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer, w io.Writer, batchTokens, maxLen int, ch chunking) (encodeCount, error) {
 	done := make(chan struct{})
 	defer close(done)
 	batches := make(chan textBatch, 2)
@@ -200,10 +247,27 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 				}
 				return
 			}
-			ids := tok.Encode(d.Contents(), maxLen)
-			b.ids = append(b.ids, d.ID)
-			b.tokens = append(b.tokens, ids)
-			if tokens += len(ids); tokens >= batchTokens {
+			if ch.size == 0 {
+				ids := tok.Encode(d.Contents(), maxLen)
+				b.ids = append(b.ids, d.ID)
+				b.tokens = append(b.tokens, ids)
+				tokens += len(ids)
+			} else {
+				ps, err := tok.EncodePassages(d.Contents(), ch.size, ch.stride)
+				if err != nil { // flags are checked before; kept for safety
+					b.err = err
+					send()
+					return
+				}
+				for i, p := range ps {
+					b.ids = append(b.ids, sparse.PassageID(d.ID, i))
+					b.docs = append(b.docs, d.ID)
+					b.tokens = append(b.tokens, p)
+					tokens += len(p)
+				}
+			}
+			b.inputs++
+			if tokens >= batchTokens {
 				if !send() {
 					return
 				}
@@ -212,9 +276,10 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 	}()
 
 	type encoded struct {
-		ids  []string
-		vecs []model.Weights
-		err  error
+		ids, docs []string
+		inputs    int
+		vecs      []model.Weights
+		err       error
 	}
 	results := make(chan encoded, 2)
 	go func() {
@@ -222,7 +287,7 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 		for b := range batches {
 			var r encoded
 			if len(b.ids) > 0 {
-				r.ids = b.ids
+				r.ids, r.docs, r.inputs = b.ids, b.docs, b.inputs
 				r.vecs, r.err = enc.EncodeIDs(b.tokens)
 			}
 			if r.err == nil {
@@ -242,16 +307,23 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 	sw := sparse.NewWriter(w)
 	bar := newProgress(-1, "encoding")
 	defer bar.Finish()
-	n := 0
+	var n encodeCount
 	for r := range results {
 		for i, id := range r.ids {
 			if r.vecs == nil {
 				break
 			}
-			if err := sw.Write(sparse.Record{ID: id, Vector: enc.Vector(r.vecs[i])}); err != nil {
+			rec := sparse.Record{ID: id, Vector: enc.Vector(r.vecs[i])}
+			if r.docs != nil {
+				rec.Doc = r.docs[i]
+			}
+			if err := sw.Write(rec); err != nil {
 				return n, err
 			}
-			n++
+			n.texts++
+		}
+		if r.vecs != nil {
+			n.docs += r.inputs
 		}
 		bar.Add(len(r.vecs))
 		if r.err != nil {

@@ -31,11 +31,12 @@ Vectors for Anserini need no export: splade encode already writes its
 JsonVectorCollection format.`
 
 func runExport(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, exportUsage)
-		if len(args) == 0 {
-			return usagef("missing format")
-		}
+		return usagef("missing format")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		fmt.Println(exportUsage)
 		return nil
 	}
 	switch args[0] {

@@ -20,6 +20,10 @@ new generation in DIR and committed atomically: an index already in DIR keeps
 working until the build completes. Build memory is bounded by --memory
 (postings beyond it are spilled to sorted runs and merged).
 
+Records with a "doc" field (splade encode --chunk writes them) are passages
+of that document: the index keeps the passage -> document map, and searches
+return documents scored by their best passage (MaxP).
+
 Examples:
   splade index --input docs.jsonl.gz --output idx
   splade index --input docs.jsonl --output idx --quantize f16 --fingerprint "$FP"
@@ -61,6 +65,9 @@ func runIndex(args []string) error {
 
 func printBuildStats(w *os.File, st index.Stats) {
 	fmt.Fprintf(w, "index\t%s\n", st.Dir)
+	if st.Documents > 0 {
+		fmt.Fprintf(w, "documents\t%d\npassages\t%d\n", st.Documents, st.Docs)
+	}
 	fmt.Fprintf(w, "docs\t%d\nterms\t%d\npostings\t%d\n", st.Docs, st.Terms, st.Postings)
 	fmt.Fprintf(w, "quantization\t%s\n", st.Quantization)
 	fmt.Fprintf(w, "bits_per_posting\t%.2f\n", st.BitsPerPost)

@@ -1,6 +1,16 @@
 // Command splade is the one binary of the toolkit: each subcommand parses
 // flags, opens files, shows progress and calls the library packages, which
 // do the work.
+//
+// Conventions every subcommand follows: flags take one or two dashes (-k 10
+// and --k 10 are the same); -h or --help prints the usage with examples on
+// standard output and exits 0; the main output file is --output (renamed
+// flags keep their old names as aliases); logs are structured (log/slog) on
+// standard error, key=value text or JSON lines (SPLADE_LOG_FORMAT=json),
+// at SPLADE_LOG_LEVEL (debug, info, warn or error; default info); results
+// meant for pipes go to standard output. Exit status: 0 on success, 1 on a
+// runtime error (bad input, I/O), 2 on a usage error (bad or missing
+// flags, unknown command).
 package main
 
 import (
@@ -9,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/pprof"
 	"sort"
@@ -42,18 +53,50 @@ func newFlags(name, usage, help string) *flag.FlagSet {
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: splade %s %s\n\n%s\n\nFlags:\n", name, usage, help)
-		fs.PrintDefaults()
+		printFlags(out, fs)
 	}
 	return fs
 }
 
-// parseFlags parses args; -h prints help and exits 0.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
+// printFlags lists the flags as the help texts and examples write them,
+// with two dashes.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
 		}
-		return usageError{err.Error()}
+		switch {
+		case typ == "" && f.DefValue == "true":
+			usage += fmt.Sprintf(" (default true; --%s=false turns it off)", f.Name)
+		case f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false":
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, usage)
+	})
+}
+
+// alias registers old as another name of flag name, so that a renamed flag
+// keeps working in existing scripts.
+func alias(fs *flag.FlagSet, name, old string) {
+	fs.Var(fs.Lookup(name).Value, old, "old name of --"+name)
+}
+
+// parseFlags parses args. -h prints the help on standard output and exits
+// 0; a bad flag is a usage error pointing at -h (the help is not dumped
+// into error output).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stdout)
+		fs.Usage()
+		os.Exit(0)
+	}
+	fs.SetOutput(nil)
+	if err != nil {
+		return usagef("%v (see splade %s -h)", err, fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (see splade %s -h)", fs.Arg(0), fs.Name())
@@ -61,9 +104,35 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// round rounds x to digits decimals, for log values that stay numbers in
+// JSON logs yet read well as text.
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+// newLogger is the default logger: text or JSON on standard error at the
+// level SPLADE_LOG_FORMAT and SPLADE_LOG_LEVEL ask for.
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if level != "" {
+		if err := lv.UnmarshalText([]byte(level)); err != nil {
+			return nil, fmt.Errorf("SPLADE_LOG_LEVEL=%q: want debug, info, warn or error", level)
+		}
+	}
+	opt := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opt)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opt)), nil
+	}
+	return nil, fmt.Errorf("SPLADE_LOG_FORMAT=%q: want text or json", format)
+}
+
 func mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "splade: learned sparse retrieval (SPLADE) in one binary")
-	fmt.Fprintln(w, "\nUsage: splade <command> [flags]   (splade <command> -h for help)\n\nCommands:")
+	fmt.Fprintln(w, "\nUsage: splade <command> [flags]   (splade <command> -h for help and examples)\n\nCommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -72,10 +141,19 @@ func mainUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, `
+Flags take one or two dashes. Logs go to standard error as key=value text,
+or JSON lines with SPLADE_LOG_FORMAT=json; SPLADE_LOG_LEVEL=debug|info|warn|error.
+Exit status: 0 success, 1 runtime error, 2 usage error.`)
 }
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	logger, err := newLogger(os.Getenv("SPLADE_LOG_FORMAT"), os.Getenv("SPLADE_LOG_LEVEL"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "splade: %v\n", err)
+		os.Exit(2)
+	}
+	slog.SetDefault(logger)
 	if len(os.Args) < 2 {
 		mainUsage(os.Stderr)
 		os.Exit(2)
@@ -102,7 +180,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	err := c.run(os.Args[2:])
+	err = c.run(os.Args[2:])
 	pprof.StopCPUProfile()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "splade %s: %v\n", name, err)

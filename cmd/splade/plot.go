@@ -19,7 +19,7 @@ name: .svg, .png or .pdf.
 
 Examples:
   splade plot-tradeoff --points study/points.tsv --baseline BM25=0.6789 \
-      --baseline "SPLADE++ (published)=0.7041" --title "SciFact test" --out figure1.svg`
+      --baseline "SPLADE++ (published)=0.7041" --title "SciFact test" --output figure1.svg`
 
 func init() {
 	register(command{name: "plot-tradeoff", summary: "plot nDCG@10 against FLOPS and document length (the paper's Figure 1)", run: runPlot})
@@ -32,9 +32,10 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func runPlot(args []string) error {
-	fs := newFlags("plot-tradeoff", "--points FILE --out FILE [--baseline LABEL=NDCG ...]", plotHelp)
+	fs := newFlags("plot-tradeoff", "--points FILE --output FILE [--baseline LABEL=NDCG ...]", plotHelp)
 	points := fs.String("points", "", "points file (TSV with a header)")
-	out := fs.String("out", "", "figure file: .svg, .png or .pdf")
+	out := fs.String("output", "", "figure file: .svg, .png or .pdf")
+	alias(fs, "output", "out")
 	title := fs.String("title", "", "title of the figure")
 	var baselines listFlag
 	fs.Var(&baselines, "baseline", "a reference drawn as a line, LABEL=nDCG@10 (repeatable)")
@@ -42,11 +43,11 @@ func runPlot(args []string) error {
 		return err
 	}
 	if *points == "" || *out == "" {
-		return usagef("--points and --out are required (see splade plot-tradeoff -h)")
+		return usagef("--points and --output are required (see splade plot-tradeoff -h)")
 	}
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(*out)), ".")
 	if format != "svg" && format != "png" && format != "pdf" {
-		return usagef("--out %q: want a .svg, .png or .pdf file", *out)
+		return usagef("--output %q: want a .svg, .png or .pdf file", *out)
 	}
 	var bs []study.Baseline
 	for _, s := range baselines {

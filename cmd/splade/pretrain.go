@@ -21,7 +21,7 @@ this domain-adaptive stage is what gives the SPLADE head its meaning (a term's
 logit predicts that term) before "splade train" fits it to ranking.
 
 The model starts from --init (any checkpoint "splade encode" reads) or from
-scratch with --vocab and the shape flags. It is written to --out in Hugging
+scratch with --vocab and the shape flags. It is written to --output in Hugging
 Face layout (config.json, model.safetensors, vocab.txt), with the log
 pretrain_log.jsonl (step, loss, masked tokens, lr, grad norm, seconds).
 
@@ -29,15 +29,15 @@ Examples:
   splade pretrain --corpus ../shared/data/beir/scifact/corpus.jsonl.gz \
       --vocab ../shared/data/bert-base-uncased/vocab.txt \
       --layers 2 --hidden 128 --heads 2 --steps 2000 --batch 32 \
-      --max-length 128 --lr 5e-4 --out runs/scifact-mlm
-  splade pretrain --corpus docs.tsv --init runs/scifact-mlm --steps 500 --out runs/mlm2`
+      --max-length 128 --lr 5e-4 --output runs/scifact-mlm
+  splade pretrain --corpus docs.tsv --init runs/scifact-mlm --steps 500 --output runs/mlm2`
 
 func init() {
 	register(command{name: "pretrain", summary: "masked-LM pre-training on a corpus (domain adaptation)", run: runPretrain})
 }
 
 func runPretrain(args []string) error {
-	fs := newFlags("pretrain", "--corpus FILE (--vocab FILE | --init DIR) --out DIR [flags]", pretrainHelp)
+	fs := newFlags("pretrain", "--corpus FILE (--vocab FILE | --init DIR) --output DIR [flags]", pretrainHelp)
 	corpusPath := fs.String("corpus", "", "raw text: BEIR JSONL or id<TAB>text TSV (.gz ok)")
 	vocabPath := fs.String("vocab", "", "vocab.txt (or tokenizer directory) of a model trained from scratch")
 	initDir := fs.String("init", "", "checkpoint to continue from instead of --vocab")
@@ -54,14 +54,15 @@ func runPretrain(args []string) error {
 	copyProb := fs.Float64("copy-prob", 0, "fraction of the other tokens trained to predict themselves (the copy task: a lexical SPLADE head)")
 	seed := fs.Uint64("seed", 1, "seed of the weights, the batches and the masks")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
-	saveEvery := fs.Int("save-every", 0, "also write the model to --out every N steps (0: only at the end)")
-	out := fs.String("out", "", "output directory")
+	saveEvery := fs.Int("save-every", 0, "also write the model to --output every N steps (0: only at the end)")
+	out := fs.String("output", "", "output directory")
+	alias(fs, "output", "out")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *corpusPath == "" || *out == "":
-		return usagef("--corpus and --out are required (see splade pretrain -h)")
+		return usagef("--corpus and --output are required (see splade pretrain -h)")
 	case (*vocabPath == "") == (*initDir == ""):
 		return usagef("give exactly one of --vocab (from scratch) and --init (continue a checkpoint)")
 	case *steps <= 0 || *batch <= 0 || *maxLen < 3 || *lr <= 0 || *maskProb <= 0 || *maskProb >= 1 || *copyProb < 0 || *copyProb > 1:

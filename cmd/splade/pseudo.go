@@ -22,7 +22,7 @@ line, which "splade train --triples" takes alone or together with --qrels.
 
 Examples:
   splade pseudo-triples --corpus ../shared/data/beir/scifact/corpus.jsonl.gz \
-      --kinds title,sentence --sentences-per-doc 2 --out pseudo.tsv.gz
+      --kinds title,sentence --sentences-per-doc 2 --output pseudo.tsv.gz
   splade train ... --qrels qrels/train.tsv --triples pseudo.tsv.gz ...`
 
 func init() {
@@ -30,7 +30,7 @@ func init() {
 }
 
 func runPseudo(args []string) error {
-	fs := newFlags("pseudo-triples", "--corpus FILE --out FILE [flags]", pseudoHelp)
+	fs := newFlags("pseudo-triples", "--corpus FILE --output FILE [flags]", pseudoHelp)
 	corpusPath := fs.String("corpus", "", "documents: BEIR JSONL or id<TAB>text TSV (.gz ok)")
 	kinds := fs.String("kinds", "title,sentence", "pseudo-query kinds, comma-separated: title, sentence")
 	perDoc := fs.Int("sentences-per-doc", 1, "sentence queries per document")
@@ -38,12 +38,13 @@ func runPseudo(args []string) error {
 	maxWords := fs.Int("max-words", 40, "longest sentence used as a query, in words")
 	negDepth := fs.Int("neg-depth", 20, "draw the negative among the first N BM25 results")
 	seed := fs.Uint64("seed", 1, "seed of the sentence and negative draws")
-	out := fs.String("out", "", "output triples TSV (.gz: gzipped; -: stdout)")
+	out := fs.String("output", "", "output triples TSV (.gz: gzipped; -: stdout)")
+	alias(fs, "output", "out")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *corpusPath == "" || *out == "" {
-		return usagef("--corpus and --out are required (see splade pseudo-triples -h)")
+		return usagef("--corpus and --output are required (see splade pseudo-triples -h)")
 	}
 	if *perDoc <= 0 || *minWords <= 0 || *maxWords < *minWords || *negDepth <= 0 {
 		return usagef("--sentences-per-doc, --min-words, --neg-depth must be positive and --max-words >= --min-words")
@@ -88,6 +89,6 @@ func runPseudo(args []string) error {
 	if err = errors.Join(err, done(err == nil)); err != nil {
 		return err
 	}
-	slog.Info("wrote pseudo-query triples", "out", *out, "docs", len(docs), "title", count[train.PseudoTitle], "sentence", count[train.PseudoSentence])
+	slog.Info("wrote pseudo-query triples", "output", *out, "docs", len(docs), "title", count[train.PseudoTitle], "sentence", count[train.PseudoSentence])
 	return nil
 }

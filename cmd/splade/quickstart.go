@@ -13,7 +13,7 @@ func init() {
 }
 
 func runQuickstart(args []string) error {
-	fs := newFlags("quickstart", "[--model DIR] [--work DIR] [--threads N]",
+	fs := newFlags("quickstart", "[--model DIR] [--work DIR] [--threads N] [--chunk N --stride M]",
 		`Runs the toolkit end to end on the bundled BEIR SciFact test collection (5,183 abstracts,
 300 queries; CC BY-NC 2.0), with no download: the Lucene-exact BM25 baseline, the same BM25 as
 impact vectors through the compressed index with each query processor (exhaustive, exact
@@ -23,18 +23,28 @@ BM25. Prints nDCG@10, Recall@100, query latency, index size and encoding speed.
 No trained SPLADE model is embedded yet: pass a checkpoint in Hugging Face layout (for
 example one written by splade train) with --model.
 
+With --chunk N, documents are also split into passages of N tokens every --stride M tokens
+(words for BM25, wordpieces for SPLADE, as splade encode --chunk does), indexed as passages
+and ranked by their best passage (MaxP), in extra rows next to the whole-document ones.
+
 Examples:
   splade quickstart
-  splade quickstart --model ./my-splade --threads 2`)
+  splade quickstart --model ./my-splade --threads 2
+  splade quickstart --chunk 64 --stride 32`)
 	modelDir := fs.String("model", "", "SPLADE checkpoint directory (config.json, model.safetensors or pytorch_model.bin, vocab.txt)")
 	work := fs.String("work", "", "directory for the indexes (default: a temporary directory, removed afterwards)")
 	threads := fs.Int("threads", 0, "encoder threads (0: all cores)")
+	chunk := fs.Int("chunk", 0, "also rank documents by their best passage of this many tokens (0: off)")
+	stride := fs.Int("stride", 0, "with --chunk: tokens from one passage's start to the next (0: --chunk)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *chunk < 0 || *stride < 0 || *stride > *chunk {
+		return usagef("--chunk and --stride must not be negative, and --stride needs --chunk and must be at most --chunk")
+	}
 	start := time.Now()
 	rep, err := quickstart.Run(quickstart.Options{
-		ModelDir: *modelDir, WorkDir: *work, Threads: *threads,
+		ModelDir: *modelDir, WorkDir: *work, Threads: *threads, Chunk: *chunk, Stride: *stride,
 		Progress: func(stage string, total int) (func(int), func()) {
 			bar := newProgress(int64(total), stage)
 			return func(n int) { bar.Add(n) }, func() { bar.Finish() }

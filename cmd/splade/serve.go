@@ -37,6 +37,10 @@ works without a model. An explanation's matched terms come from the index;
 a document's heaviest terms need --vectors (the document vectors the index
 was built from) and its text --corpus, both held in memory.
 
+On a passage index (splade encode --chunk), hits are documents scored by
+their best passage, named in each hit's "passage" (explanations are about
+it); filter_ids and explain take document ids.
+
 Examples:
   splade serve --index idx --model splade-model --addr :8080
   splade serve --index idx --model m --corpus corpus.jsonl --vectors docs.jsonl.gz

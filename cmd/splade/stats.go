@@ -20,7 +20,7 @@ of queries (documents) in which term j is non-zero.
 
 Examples:
   splade stats --docs docs.jsonl.gz --queries queries.jsonl
-  splade synth --docs 100000 --queries 1000 --out-docs d.jsonl.gz --out-queries q.jsonl && \
+  splade synth --docs 100000 --queries 1000 --output-docs d.jsonl.gz --output-queries q.jsonl && \
     splade stats --docs d.jsonl.gz --queries q.jsonl`
 
 func runStats(args []string) error {

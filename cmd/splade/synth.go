@@ -27,22 +27,25 @@ resemble SPLADE++ encodings of MS MARCO (~130 non-zeros per document with a
 skewed spread, a head of near-ubiquitous expansion terms, Zipfian terms,
 topical documents, ~44 non-zeros per query, FLOPS between 1 and 5), for
 testing and benchmarking indexes without a model. Each query is written about
-one document; --out-qrels records which (TREC qrels form). Files ending in .gz
+one document; --output-qrels records which (TREC qrels form). Files ending in .gz
 are gzip-compressed. The same --seed always gives the same files.
 
 Examples:
-  splade synth --docs 100000 --queries 1000 --out-docs docs.jsonl.gz --out-queries queries.jsonl
-  splade synth --docs 1000000 --queries 6980 --seed 7 --out-docs d.jsonl --out-queries q.jsonl --out-qrels qrels.txt`
+  splade synth --docs 100000 --queries 1000 --output-docs docs.jsonl.gz --output-queries queries.jsonl
+  splade synth --docs 1000000 --queries 6980 --seed 7 --output-docs d.jsonl --output-queries q.jsonl --output-qrels qrels.txt`
 
 func runSynth(args []string) error {
-	fs := newFlags("synth", "--docs N --queries M --out-docs FILE --out-queries FILE [flags]", synthHelp)
+	fs := newFlags("synth", "--docs N --queries M --output-docs FILE --output-queries FILE [flags]", synthHelp)
 	docs := fs.Int("docs", 0, "number of documents")
 	queries := fs.Int("queries", 0, "number of queries")
 	seed := fs.Int64("seed", 1, "random seed")
 	vocab := fs.Int("vocab", 30522, "vocabulary size")
-	outDocs := fs.String("out-docs", "", "document vectors output (JSONL; .gz to compress)")
-	outQueries := fs.String("out-queries", "", "query vectors output (JSONL; .gz to compress)")
-	outQrels := fs.String("out-qrels", "", "optional: TREC qrels naming each query's document")
+	outDocs := fs.String("output-docs", "", "document vectors output (JSONL; .gz to compress)")
+	outQueries := fs.String("output-queries", "", "query vectors output (JSONL; .gz to compress)")
+	outQrels := fs.String("output-qrels", "", "optional: TREC qrels naming each query's document")
+	alias(fs, "output-docs", "out-docs")
+	alias(fs, "output-queries", "out-queries")
+	alias(fs, "output-qrels", "out-qrels")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,9 +57,9 @@ func runSynth(args []string) error {
 	case *vocab <= 0:
 		return usagef("--vocab must be positive")
 	case *outDocs == "":
-		return usagef("--out-docs is required")
+		return usagef("--output-docs is required")
 	case *queries > 0 && *outQueries == "":
-		return usagef("--out-queries is required when --queries > 0")
+		return usagef("--output-queries is required when --queries > 0")
 	}
 	g := synth.New(synth.Options{Docs: *docs, Queries: *queries, Seed: *seed, Vocab: *vocab})
 	start := time.Now()

@@ -35,7 +35,7 @@ steps (nDCG@10, MRR@10, exact retrieval over the corpus or --eval-docs of it);
 the best model is kept and training stops after --patience evaluations
 without improvement.
 
-Output (--out DIR): DIR/best (best dev model, Hugging Face layout: use it with
+Output (--output DIR): DIR/best (best dev model, Hugging Face layout: use it with
 "splade encode --model DIR/best"), DIR/last (resumable checkpoint with the
 optimizer state; continue with --resume DIR/last), DIR/train_log.jsonl (per
 step: loss parts, lambda_q, lambda_d, avg query/doc non-zeros, lr, grad norm,
@@ -48,8 +48,8 @@ Examples:
       --qrels ../shared/data/beir/scifact/qrels/train.tsv \
       --lambda-q 1e-3 --lambda-d 1e-3 --reg flops --ramp-steps 500 \
       --steps 2000 --batch 16 --lr 2e-4 --eval-every 200 --patience 4 \
-      --out runs/scifact-splade
-  splade train ... --target-doc-nnz 128 --out runs/len128
+      --output runs/scifact-splade
+  splade train ... --target-doc-nnz 128 --output runs/len128
   splade train ... --resume runs/scifact-splade/last --steps 4000`
 
 func init() {
@@ -57,7 +57,7 @@ func init() {
 }
 
 func runTrain(args []string) error {
-	fs := newFlags("train", "--init DIR --corpus FILE --queries FILE (--qrels FILE | --triples FILE) --out DIR [flags]", trainHelp)
+	fs := newFlags("train", "--init DIR --corpus FILE --queries FILE (--qrels FILE | --triples FILE) --output DIR [flags]", trainHelp)
 	initDir := fs.String("init", "", "starting checkpoint (e.g. from splade pretrain), Hugging Face layout with vocab.txt")
 	corpusPath := fs.String("corpus", "", "documents: BEIR JSONL or id<TAB>text TSV (.gz ok)")
 	queriesPath := fs.String("queries", "", "queries: BEIR JSONL or id<TAB>text TSV")
@@ -94,13 +94,14 @@ func runTrain(args []string) error {
 	resume := fs.String("resume", "", "continue from a checkpoint written to DIR/last")
 	seed := fs.Uint64("seed", 1, "seed of the dev split and the batches")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
-	out := fs.String("out", "", "output directory")
+	out := fs.String("output", "", "output directory")
+	alias(fs, "output", "out")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *initDir == "" || *out == "":
-		return usagef("--init and --out are required (see splade train -h)")
+		return usagef("--init and --output are required (see splade train -h)")
 	case *triplesPath == "" && (*corpusPath == "" || *queriesPath == "" || *qrelsPath == ""):
 		return usagef("give --corpus, --queries and --qrels, or --triples")
 	case *reg != "flops" && *reg != "l1":
