@@ -54,6 +54,10 @@ type Data struct {
 	TeacherScores map[string]map[string]float32
 	// TeacherQueries are teacher SPLADE query vectors.
 	TeacherQueries map[string]TeacherVector
+	// TripleShare, when both training queries and triples exist, is the
+	// fraction of every batch drawn from the triples (0: one stream over
+	// both, in proportion to their numbers).
+	TripleShare float64
 }
 
 // Triple is one training example: a query and a positive and a negative
@@ -433,7 +437,8 @@ type Example struct {
 
 // Sample returns the examples of a step: items step*size .. (step+1)*size-1
 // of an endless stream of epochs, each a seeded permutation of the
-// training queries and the triples together. A query's positive is drawn among
+// training queries and the triples together (or, with TripleShare, a
+// fixed share of each batch from each). A query's positive is drawn among
 // its relevant documents and its negative among its first negatives
 // (depth of them; all when depth <= 0); with teacher scores the draw
 // prefers documents the teacher scored, so that MarginMSE applies. Every
@@ -443,17 +448,38 @@ func (d *Data) Sample(seed uint64, step, size, depth int) ([]Example, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("no training queries or triples")
 	}
-	out := make([]Example, 0, size)
+	if d.TripleShare <= 0 || len(d.Train) == 0 || len(d.Triples) == 0 {
+		return d.sampleStream(seed, 0, step*size, size, n, 0, depth)
+	}
+	// Two streams, each with its own epochs: nt triples and size - nt
+	// judged queries per batch.
+	nt := min(size, int(math.Round(d.TripleShare*float64(size))))
+	out, err := d.sampleStream(seed, 1, step*(size-nt), size-nt, len(d.Train), 0, depth)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := d.sampleStream(seed, 2, step*nt, nt, len(d.Triples), len(d.Train), depth)
+	return append(out, tr...), err
+}
+
+// sampleStream returns items start .. start+count-1 of an endless stream
+// of epochs, each a seeded permutation of the n items offset .. offset+n-1
+// (item i < len(Train) is a judged query, others triples). stream
+// separates the permutations and draws of independent streams; stream 0
+// is the single stream of the unmixed case.
+func (d *Data) sampleStream(seed uint64, stream, start, count, n, offset, depth int) ([]Example, error) {
+	out := make([]Example, 0, count)
+	salt := uint64(stream) << 48
 	var perm []int
 	permEpoch := -1
-	for pos := step * size; pos < (step+1)*size; pos++ {
+	for pos := start; pos < start+count; pos++ {
 		epoch := pos / n
 		if epoch != permEpoch {
-			perm = rand.New(rand.NewPCG(seed, uint64(epoch))).Perm(n)
+			perm = rand.New(rand.NewPCG(seed^salt, uint64(epoch))).Perm(n)
 			permEpoch = epoch
 		}
-		item := perm[pos%n]
-		rng := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(pos)))
+		item := offset + perm[pos%n]
+		rng := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15^salt, uint64(pos)))
 		var ex Example
 		if item >= len(d.Train) {
 			ex.Triple = d.Triples[item-len(d.Train)]

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -133,5 +134,53 @@ func TestSampleMixesQueriesAndTriples(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Errorf("one epoch of 2 queries + 2 triples drew %v", seen)
+	}
+}
+
+// TestSampleTripleShare: with a share, every batch has that many triples,
+// and both streams cover their items once per epoch of their own.
+func TestSampleTripleShare(t *testing.T) {
+	d := &Data{
+		Docs:      map[string]string{"d1": "x", "d2": "y", "d3": "z"},
+		DocIDs:    []string{"d1", "d2", "d3"},
+		Queries:   map[string]string{"q1": "x", "q2": "y"},
+		Qrels:     map[string]map[string]int{"q1": {"d1": 1}, "q2": {"d2": 1}},
+		Train:     []string{"q1", "q2"},
+		Negatives: map[string][]string{"q1": {"d3"}, "q2": {"d3"}},
+	}
+	var lines []string
+	for i := 0; i < 6; i++ {
+		lines = append(lines, fmt.Sprintf("query %d\tpassage %d\tpassage %d", i, i, i+1))
+	}
+	if err := d.ParseTriples(strings.NewReader(strings.Join(lines, "\n")), "t.tsv"); err != nil {
+		t.Fatal(err)
+	}
+	d.TripleShare = 0.5
+	judged, triples := map[string]int{}, map[string]int{}
+	for step := 0; step < 3; step++ {
+		exs, err := d.Sample(5, step, 4, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := d.Sample(5, step, 4, 0)
+		if !reflect.DeepEqual(exs, again) {
+			t.Fatal("same (seed, step), different batch")
+		}
+		n := 0
+		for _, ex := range exs {
+			if _, ok := d.Queries[ex.Query]; ok && (ex.Query == "q1" || ex.Query == "q2") {
+				judged[ex.Query]++
+			} else {
+				triples[ex.Query]++
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("step %d: %d triples in a batch of 4 with share 0.5", step, n)
+		}
+	}
+	// 3 steps x 2 judged = 3 epochs of 2 queries; 3 x 2 triples = 1 epoch of 6.
+	if judged["q1"] != 3 || judged["q2"] != 3 || len(triples) != 6 {
+		t.Errorf("judged draws %v, distinct triples %d (want 3 each, 6)", judged, len(triples))
 	}
 }

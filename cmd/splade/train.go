@@ -64,7 +64,8 @@ func runTrain(args []string) error {
 	qrelsPath := fs.String("qrels", "", "training judgments (BEIR or TREC qrels)")
 	negatives := fs.String("negatives", "bm25", "hard negatives: bm25 (computed now) or a file qid<TAB>docid...")
 	negDepth := fs.Int("neg-depth", 50, "draw each negative among the query's first N negatives")
-	triplesPath := fs.String("triples", "", "MS MARCO style triples TSV (ids or texts) instead of qrels + negatives")
+	triplesPath := fs.String("triples", "", "MS MARCO style triples TSV (ids or texts), alone or beside --qrels")
+	tripleShare := fs.Float64("triples-share", 0, "with --qrels and --triples: fraction of each batch drawn from the triples (0: in proportion to their numbers)")
 	teacherScores := fs.String("teacher-scores", "", "teacher scores qid<TAB>docid<TAB>score for MarginMSE")
 	teacherQueries := fs.String("teacher-queries", "", "teacher query encodings id<TAB>repeated wordpieces")
 	teacherScale := fs.Float64("teacher-scale", 0, "repetitions per unit weight of --teacher-queries (0: from the file name)")
@@ -108,6 +109,8 @@ func runTrain(args []string) error {
 		return usagef("--reg %q: want flops or l1", *reg)
 	case *steps <= 0 || *batch <= 0 || *accum <= 0 || *lr <= 0:
 		return usagef("--steps, --batch, --accum and --lr must be positive")
+	case *tripleShare < 0 || *tripleShare > 1:
+		return usagef("--triples-share %g: want [0, 1]", *tripleShare)
 	case *devFraction < 0 || *devFraction >= 1:
 		return usagef("--dev-fraction %g: want [0, 1)", *devFraction)
 	}
@@ -177,6 +180,7 @@ func runTrain(args []string) error {
 		if err := data.ReadTriples(*triplesPath); err != nil {
 			return err
 		}
+		data.TripleShare = *tripleShare
 	}
 	if len(data.DocIDs) == 0 && len(data.Dev) > 0 {
 		return fmt.Errorf("dev evaluation needs documents")
