@@ -63,7 +63,7 @@ func (m *Model) BackwardMaxLogits(a *Activations, dVectors, dMaxLogits []float32
 			for s := 0; s < nseg; s++ {
 				if g, i := dz(s, j); i >= 0 {
 					m.decBiasG[j] += g
-					axpy(gw, g, a.head[i*H:(i+1)*H])
+					kernels.Axpy(gw, g, a.head[i*H:(i+1)*H])
 				}
 			}
 		}
@@ -72,7 +72,7 @@ func (m *Model) BackwardMaxLogits(a *Activations, dVectors, dMaxLogits []float32
 		for s := lo; s < hi; s++ {
 			for j := 0; j < V; j++ {
 				if g, i := dz(s, j); i >= 0 {
-					axpy(dHead[i*H:(i+1)*H], g, m.decoder[j*H:(j+1)*H])
+					kernels.Axpy(dHead[i*H:(i+1)*H], g, m.decoder[j*H:(j+1)*H])
 				}
 			}
 		}
