@@ -145,3 +145,67 @@ func log1pf(z float32) float32 {
 	l := 2 * s * (1 + s2*(1.0/3+s2*(1.0/5+s2*(1.0/7+s2*(1.0/9+s2*(1.0/11+s2*(1.0/13)))))))
 	return float32(float64(e)*math.Ln2 + l)
 }
+
+// Add sets x[i] += y[i] (residual connections); y must be at least as long
+// as x.
+func Add(x, y []float32) {
+	y = y[:len(x)]
+	done := addFast(x, y)
+	for i := done; i < len(x); i++ {
+		x[i] += y[i]
+	}
+}
+
+// Axpy sets y[i] += alpha*x[i], the product rounded to float32 before the
+// sum; x must be at least as long as y.
+func Axpy(y []float32, alpha float32, x []float32) {
+	x = x[:len(y)]
+	done := axpyFast(y, alpha, x)
+	for i := done; i < len(y); i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+// GELUBackward sets dx[i] = dy[i] * GELU'(x[i]), the derivative of the
+// exact GELU, GELU'(x) = Phi(x) + x phi(x), accurate to ~1.5e-7 absolute
+// (below float32 resolution of the result). dx may alias dy; dy and x
+// must be at least as long as dx.
+func GELUBackward(dx, dy, x []float32) {
+	dy, x = dy[:len(dx)], x[:len(dx)]
+	done := geluGradFast(dx, dy, x)
+	for i := done; i < len(dx); i++ {
+		dx[i] = dy[i] * geluGrad(x[i])
+	}
+}
+
+// erfP and erfA are the constants of Abramowitz and Stegun 7.1.26,
+// erfc(z) = t (a1 + t (a2 + ... + t a5)) exp(-z^2), t = 1/(1 + p z),
+// absolute error < 1.5e-7.
+const erfP = 0.3275911
+
+var erfA = [5]float64{0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429}
+
+// geluGrad returns d/dx x*Phi(x) = Phi(x) + x*phi(x), with Phi from the
+// Abramowitz-Stegun erfc and one exponential shared by Phi and phi.
+func geluGrad(x float32) float32 {
+	f := float64(x)
+	e := expNeg(0.5 * f * f) // exp(-x^2/2)
+	z := math.Abs(f) * (1 / math.Sqrt2)
+	t := 1 / (1 + erfP*z)
+	a := &erfA
+	erfc := t * (a[0] + t*(a[1]+t*(a[2]+t*(a[3]+t*a[4])))) * e
+	cdf := 0.5 * erfc // Phi(-|x|)
+	if f > 0 {
+		cdf = 1 - cdf
+	}
+	return float32(cdf + f*e*(1/math.Sqrt(2*math.Pi)))
+}
+
+// expNeg returns exp(-a) for a >= 0 (0 beyond a = 700), relative error
+// about 1e-10.
+func expNeg(a float64) float64 {
+	if a > 700 {
+		return 0
+	}
+	return expFast(-a)
+}

@@ -145,3 +145,71 @@ func TestExpFast(t *testing.T) {
 		}
 	}
 }
+
+// TestAddAxpy: the vector loops give exactly the scalar results (the same
+// float32 roundings), for lengths that exercise the unrolled loop, the
+// 8-float loop and the scalar tail.
+func TestAddAxpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	forEachPath(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 1027} {
+			x, y := randSlice(r, n), randSlice(r, n+3)
+			alpha := float32(r.NormFloat64())
+			got := append([]float32(nil), x...)
+			Add(got, y)
+			for i := range x {
+				if want := x[i] + y[i]; got[i] != want {
+					t.Fatalf("n %d: Add[%d] = %g, want %g", n, i, got[i], want)
+				}
+			}
+			got = append(got[:0], x...)
+			Axpy(got, alpha, y)
+			for i := range x {
+				p := alpha * y[i] // rounded before the sum, as Axpy promises
+				if want := x[i] + p; got[i] != want {
+					t.Fatalf("n %d: Axpy[%d] = %g, want %g", n, i, got[i], want)
+				}
+			}
+		}
+	})
+}
+
+// TestGELUBackward checks dy * GELU'(x) on every path against float64
+// erfc and exp, on a grid, random values and the extremes (where the
+// exponential underflows and the vector code masks it to 0).
+func TestGELUBackward(t *testing.T) {
+	var xs []float32
+	for x := float32(-40); x <= 40; x += 1.0 / 32 {
+		xs = append(xs, x)
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 5000 {
+		xs = append(xs, float32(r.NormFloat64()*3))
+	}
+	xs = append(xs, 0, 1e-30, -1e-30, 37.4, -37.4, 37.5, -37.5, 3e38, -3e38, 1e20, -1e20)
+	dy := randSlice(r, len(xs))
+	forEachPath(t, func(t *testing.T) {
+		for _, n := range []int{len(xs), len(xs) - 1, 3} {
+			dx := make([]float32, n)
+			GELUBackward(dx, dy, xs)
+			for i := 0; i < n; i++ {
+				f := float64(xs[i])
+				want := 0.5*math.Erfc(-f/math.Sqrt2) + f*math.Exp(-f*f/2)/math.Sqrt(2*math.Pi)
+				want *= float64(dy[i])
+				if math.Abs(float64(dx[i])-want) > 3e-7*math.Abs(float64(dy[i]))+1e-7*math.Abs(want) {
+					t.Fatalf("n %d: dy*GELU'(%g) = %.9g, want %.9g", n, xs[i], dx[i], want)
+				}
+			}
+		}
+		// In place (dx aliasing dy), as the training backward calls it.
+		d := append([]float32(nil), dy...)
+		want := make([]float32, len(xs))
+		GELUBackward(want, dy, xs)
+		GELUBackward(d, d, xs)
+		for i := range d {
+			if d[i] != want[i] {
+				t.Fatalf("in place: %g, want %g", d[i], want[i])
+			}
+		}
+	})
+}

@@ -21,6 +21,13 @@ func packB(dst, b []float32, k, n, rs, cs, np int) {
 			clear(d)
 			continue
 		}
+		if rs == 1 && w == panelW && k > 0 {
+			// B is the transpose of row-major rows (a weight matrix
+			// [out][in]): transpose 8 rows at a time.
+			packRows8(d, panelW, b[j0*cs:], cs, k)
+			packRows8(d[8:], panelW, b[(j0+8)*cs:], cs, k)
+			continue
+		}
 		for l := 0; l < k; l++ {
 			row := d[l*panelW : (l+1)*panelW]
 			if cs == 1 {
@@ -49,6 +56,13 @@ func packA(dst, a []float32, mb, kb, rs, cs, mr int) {
 			// sequentially (the strided-store loop below is ~3x slower).
 			for r := 0; r < mr; r += 8 {
 				packRows8(d[r:], mr, a[(i0+r)*rs:], rs, kb)
+			}
+			continue
+		}
+		if rs == 1 && rows == mr && mr == 8 {
+			// Transposed source: each k step is 8 contiguous floats.
+			for l := 0; l < kb; l++ {
+				*(*[8]float32)(d[l*8:]) = *(*[8]float32)(a[i0+l*cs:])
 			}
 			continue
 		}
@@ -146,7 +160,8 @@ func mergeTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, accum 
 // j0 is a multiple of mk.nr.
 // With gelu set it applies GELU to each block right after its last K pass,
 // while the block is still in cache.
-func (p *Packed) matMulCols(mk *microKernel, y, apackAll []float32, m int, bias []float32, gelu bool, j0, j1 int) {
+func (p *Packed) matMulCols(mk *microKernel, y, apackAll []float32, m int, o mmOpts, j0, j1 int) {
+	bias, gelu := o.bias, o.gelu
 	mr, nr, K, N := mk.mr, mk.nr, p.In, p.Out
 	kc := kBlock(mk, m, K)
 	mc := min(roundUp(mk.mc, mr), roundUp(m, mr))
@@ -160,7 +175,7 @@ func (p *Packed) matMulCols(mk *microKernel, y, apackAll []float32, m int, bias 
 		jn := min(ncBlock, j1-jc)
 		for pc := 0; pc < K; pc += kc {
 			kb := min(kc, K-pc)
-			accum, last := pc > 0, pc+kb == K
+			accum, last := pc > 0 || o.accum, pc+kb == K
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				// A was packed once for all workers (packAllPar): block (pc, ic).
@@ -274,19 +289,24 @@ func (p *Packed) spladeCols(mk *microKernel, out, apack []float32, m int, segs [
 	}
 }
 
-// packAllPar packs all of the m x K matrix x: K block pc (of width kb)
-// starts at pc*roundUp(m, mr) and holds [row block][kb][mr]; the row blocks
-// are spread over the pool. Packing
+// packAllPar packs all of the m x K matrix x (given as [K][m] when
+// transX): K block pc (of width kb) starts at pc*roundUp(m, mr) and holds
+// [row block][kb][mr]; the row blocks are spread over the pool. Packing
 // x once, shared by the workers that split the output columns, avoids
 // repacking it for every column block (that cost ~13% of encoder time).
-func packAllPar(pool *Pool, dst, x []float32, m, K, kc, mr int) {
+func packAllPar(pool *Pool, dst, x []float32, m, K, kc, mr int, transX bool) {
 	mp := roundUp(m, mr)
 	blocks := mp / mr
 	pool.For(blocks, max(1, 8192/max(1, K)), func(lo, hi int) {
 		r0, r1 := lo*mr, min(hi*mr, m)
 		for pc := 0; pc < K; pc += kc {
 			kb := min(kc, K-pc)
-			packA(dst[pc*mp+r0*kb:pc*mp+hi*mr*kb], x[r0*K+pc:], r1-r0, kb, K, 1, mr)
+			d := dst[pc*mp+r0*kb : pc*mp+hi*mr*kb]
+			if transX {
+				packA(d, x[pc*m+r0:], r1-r0, kb, 1, m, mr)
+			} else {
+				packA(d, x[r0*K+pc:], r1-r0, kb, K, 1, mr)
+			}
 		}
 	})
 }

@@ -101,14 +101,48 @@ type Packed struct {
 }
 
 // Pack copies w ([out][in] row-major) into a Packed matrix.
-func Pack(w []float32, out, in int) *Packed {
+func Pack(w []float32, out, in int) *Packed { return PackInto(nil, nil, w, out, in) }
+
+// PackInto is Pack reusing dst's storage when it is large enough (dst may
+// be nil), with the panels packed on the pool. Training repacks its
+// weights after every update this way.
+func PackInto(pool *Pool, dst *Packed, w []float32, out, in int) *Packed {
 	if len(w) != out*in {
 		panic("kernels.Pack: size mismatch")
 	}
-	np := roundUp(out, 2*panelW) / panelW
-	p := &Packed{Out: out, In: in, panels: make([]float32, np*panelW*in)}
-	packB(p.panels, w, in, out, 1, in, np)
-	return p
+	return packInto(pool, dst, w, in, out, 1, in)
+}
+
+// PackKN packs the k x n row-major matrix b (row stride ldb >= n) as the
+// right operand of a product: the result's MatMul computes y = x b,
+// y[m][n] = x[m][k] b[k][n] (In = k, Out = n). It packs contiguous rows,
+// cheaper than Pack's transposition, so it suits operands that change on
+// every call, such as the activations in a weight gradient. dst's storage
+// is reused when large enough (dst may be nil).
+func PackKN(pool *Pool, dst *Packed, b []float32, k, n, ldb int) *Packed {
+	if k > 0 && n > 0 {
+		_ = b[(k-1)*ldb+n-1]
+	}
+	return packInto(pool, dst, b, k, n, ldb, 1)
+}
+
+// packInto packs B(l, j) = b[l*rs + j*cs] (k x n) into dst (allocated when
+// nil or too small), spreading the panels over the pool.
+func packInto(pool *Pool, dst *Packed, b []float32, k, n, rs, cs int) *Packed {
+	np := roundUp(n, 2*panelW) / panelW
+	if dst == nil {
+		dst = new(Packed)
+	}
+	dst.Out, dst.In = n, k
+	if cap(dst.panels) < np*panelW*k {
+		dst.panels = make([]float32, np*panelW*k)
+	}
+	dst.panels = dst.panels[:np*panelW*k]
+	pool.For(np, max(1, (1<<14)/max(1, panelW*k)), func(lo, hi int) {
+		// Panels past n are zero padding and read nothing.
+		packB(dst.panels[lo*panelW*k:hi*panelW*k], b[min(lo*panelW*cs, len(b)):], k, n-lo*panelW, rs, cs, hi-lo)
+	})
+	return dst
 }
 
 // MatMul sets y[m][Out] = x[m][In] W^T + bias (bias may be nil).
@@ -117,7 +151,7 @@ func Pack(w []float32, out, in int) *Packed {
 // where the weights are streamed once from memory and the task is
 // bandwidth-bound) and the many-row case use every thread.
 func (p *Packed) MatMul(pool *Pool, y, x []float32, m int, bias []float32) {
-	p.matMul(pool, y, x, m, bias, false)
+	p.matMul(pool, y, x, m, mmOpts{bias: bias})
 }
 
 // MatMulGELU sets y = GELU(x W^T + bias), the BERT feed-forward up
@@ -125,22 +159,44 @@ func (p *Packed) MatMul(pool *Pool, y, x []float32, m int, bias []float32) {
 // the pool's threads (a separate GELU pass over m x Out would be serial and
 // re-read y from memory).
 func (p *Packed) MatMulGELU(pool *Pool, y, x []float32, m int, bias []float32) {
-	p.matMul(pool, y, x, m, bias, true)
+	p.matMul(pool, y, x, m, mmOpts{bias: bias, gelu: true})
 }
 
-func (p *Packed) matMul(pool *Pool, y, x []float32, m int, bias []float32, gelu bool) {
+// Product sets y[m][Out] = op(x) W^T, or adds it to y when accum is set,
+// where op(x) is x[m][In] or, with transX, the transpose of x given as
+// [In][m] row-major. The gradients of a linear layer are such products:
+// dx = dy W (W packed by PackKN) and dW += dy^T x (x packed by PackKN,
+// dy transposed). Every element of y is one worker's complete sum, in an
+// order that does not depend on the number of threads.
+func (p *Packed) Product(pool *Pool, y, x []float32, m int, transX, accum bool) {
+	p.matMul(pool, y, x, m, mmOpts{transX: transX, accum: accum})
+}
+
+// mmOpts are the variants of matMul: bias (nil for none) and GELU applied
+// to the result, x transposed, y accumulated into.
+type mmOpts struct {
+	bias                []float32
+	gelu, transX, accum bool
+}
+
+func (p *Packed) matMul(pool *Pool, y, x []float32, m int, o mmOpts) {
 	if m <= 0 || p.Out == 0 {
 		return
 	}
+	bias := o.bias
 	if p.In == 0 {
 		for i := 0; i < m; i++ {
 			row := y[i*p.Out : (i+1)*p.Out]
-			if bias != nil {
+			switch {
+			case o.accum && bias != nil:
+				Add(row, bias[:p.Out])
+			case o.accum:
+			case bias != nil:
 				copy(row, bias[:p.Out])
-			} else {
+			default:
 				clear(row)
 			}
-			if gelu {
+			if o.gelu {
 				GELU(row)
 			}
 		}
@@ -156,10 +212,10 @@ func (p *Packed) matMul(pool *Pool, y, x []float32, m int, bias []float32, gelu 
 	bufp := getScratch(roundUp(m, mk.mr) * p.In)
 	defer scratchPool.Put(bufp)
 	apack := *bufp
-	packAllPar(pool, apack, x, m, p.In, kc, mk.mr)
+	packAllPar(pool, apack, x, m, p.In, kc, mk.mr, o.transX)
 	tiles := (p.Out + mk.nr - 1) / mk.nr
 	pool.For(tiles, matMulGrain(m, p.In, mk.nr), func(lo, hi int) {
-		p.matMulCols(mk, y, apack, m, bias, gelu, lo*mk.nr, min(hi*mk.nr, p.Out))
+		p.matMulCols(mk, y, apack, m, o, lo*mk.nr, min(hi*mk.nr, p.Out))
 	})
 }
 
@@ -189,7 +245,7 @@ func (p *Packed) SpladePool(pool *Pool, out, h []float32, segs []int, bias []flo
 	bufp := getScratch(roundUp(m, mk.mr) * p.In)
 	defer scratchPool.Put(bufp)
 	apack := *bufp
-	packAllPar(pool, apack, h, m, p.In, kc, mk.mr)
+	packAllPar(pool, apack, h, m, p.In, kc, mk.mr, false)
 	tiles := (p.Out + mk.nr - 1) / mk.nr
 	pool.For(tiles, matMulGrain(max(m, 1), p.In, mk.nr), func(lo, hi int) {
 		p.spladeCols(mk, out, apack, m, segs, bias, mode, lo*mk.nr, min(hi*mk.nr, p.Out))
@@ -254,12 +310,5 @@ func LayerNorm(x []float32, rows, dim int, gamma, beta []float32, eps float32) {
 		for i, f := range v {
 			v[i] = float32((float64(f)-mean)*inv)*gamma[i] + beta[i]
 		}
-	}
-}
-
-// Add sets x[i] += y[i] (residual connections).
-func Add(x, y []float32) {
-	for i := range x {
-		x[i] += y[i]
 	}
 }

@@ -249,3 +249,65 @@ func TestMatMulGELU(t *testing.T) {
 		}
 	})
 }
+
+// TestProduct checks Product, the products of a linear layer's backward,
+// against float64 sums: y (+)= op(x) B with B packed by PackKN (row-major
+// k x n with a row stride) or by PackInto (a transposed [n][k] matrix),
+// op(x) = x or x given transposed, storage reused across shapes.
+func TestProduct(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		var dst *Packed
+		for _, sh := range append(matShapes, struct{ m, in, out int }{100, 600, 70}) {
+			m, k, n := sh.m, sh.in, sh.out
+			for _, transX := range []bool{false, true} {
+				for _, kn := range []bool{false, true} {
+					x, b := randSlice(r, m*k), randSlice(r, k*(n+3))
+					xAt := func(i, l int) float32 { return x[i*k+l] }
+					if transX {
+						xAt = func(i, l int) float32 { return x[l*m+i] }
+					}
+					bAt := func(l, j int) float32 { return b[j*k+l] } // PackInto: b is [n][k]
+					if kn {
+						bAt = func(l, j int) float32 { return b[l*(n+3)+j] }
+					}
+					// The float64 product and the sum of the absolute terms.
+					prod, scale := make([]float64, m*n), make([]float64, m*n)
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							for l := 0; l < k; l++ {
+								p := float64(xAt(i, l)) * float64(bAt(l, j))
+								prod[i*n+j] += p
+								scale[i*n+j] += math.Abs(p)
+							}
+						}
+					}
+					for _, accum := range []bool{false, true} {
+						for _, threads := range []int{1, 3} {
+							name := fmt.Sprintf("m%d_k%d_n%d_transX%v_accum%v_kn%v_t%d", m, k, n, transX, accum, kn, threads)
+							pool := NewPool(threads)
+							if kn {
+								dst = PackKN(pool, dst, b, k, n, n+3)
+							} else {
+								dst = PackInto(pool, dst, b[:n*k], n, k)
+							}
+							y0 := randSlice(r, m*n)
+							got := append([]float32(nil), y0...)
+							dst.Product(pool, got, x, m, transX, accum)
+							for i, g := range got {
+								want, sc := prod[i], scale[i]
+								if accum {
+									want += float64(y0[i])
+									sc += math.Abs(float64(y0[i]))
+								}
+								if !closeTo(float64(g), want, sc) {
+									t.Fatalf("%s: y[%d][%d] = %g, want %g", name, i/n, i%n, g, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

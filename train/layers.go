@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"sync"
 
 	"github.com/splade-go/splade/kernels"
 )
@@ -26,36 +27,41 @@ type linear struct {
 // the kernels on every call (they change every step; packing is O(out*in)
 // against the O(n*out*in) product).
 func (l *linear) forward(pool *kernels.Pool, y, x []float32, n int) {
-	kernels.Pack(l.w, l.out, l.in).MatMul(pool, y, x, n, l.b)
+	p := getPacked()
+	defer packedPool.Put(p)
+	kernels.PackInto(pool, p, l.w, l.out, l.in).MatMul(pool, y, x, n, l.b)
 }
 
 // backward computes dx = dy W (added to dx when accum) and accumulates
 // dW += dy^T x and db += sum over rows of dy. dx may be nil.
+//
+// Both products run on the kernels' packed GEMM, each operand packed once
+// and the output split over the pool by columns: W as it is stored for
+// dx, and x for dW, whose left operand dy^T the kernels read transposed.
+// Every gradient entry is one worker's complete sum, so the result does
+// not depend on the number of threads.
 func (l *linear) backward(pool *kernels.Pool, dx, dy, x []float32, n int, accum bool) {
+	p := getPacked()
+	defer packedPool.Put(p)
 	if dx != nil {
-		beta := float32(0)
-		if accum {
-			beta = 1
-		}
-		// Workers split the rows of dx.
-		pool.For(n, 64, func(lo, hi int) {
-			kernels.Gemm(false, false, hi-lo, l.in, l.out, 1, dy[lo*l.out:], l.out, l.w, l.in, beta, dx[lo*l.in:], l.in)
-		})
+		kernels.PackKN(pool, p, l.w, l.out, l.in, l.in).Product(pool, dx, dy, n, false, accum)
 	}
-	// dW[out][in] += dy^T x: workers split the rows of dW (output units),
-	// so each owns its slice of the gradient and the result does not
-	// depend on scheduling.
-	pool.For(l.out, 32, func(lo, hi int) {
-		kernels.Gemm(true, false, hi-lo, l.in, n, 1, dy[lo:], l.out, x, l.in, 1, l.gw[lo*l.in:], l.in)
-		for j := lo; j < hi; j++ {
-			var s float32
-			for i := 0; i < n; i++ {
-				s += dy[i*l.out+j]
-			}
-			l.gb[j] += s
+	kernels.PackKN(pool, p, x, n, l.in, l.in).Product(pool, l.gw, dy, l.out, true, true)
+	// db: workers split the columns and add the rows in order.
+	pool.For(l.out, 256, func(lo, hi int) {
+		sum := make([]float32, hi-lo)
+		for i := 0; i < n; i++ {
+			kernels.Add(sum, dy[i*l.out+lo:i*l.out+hi])
 		}
+		kernels.Add(l.gb[lo:hi], sum)
 	})
 }
+
+// packedPool holds the packed operands of the linear layers, reused
+// across calls (one is live per running product).
+var packedPool = sync.Pool{New: func() any { return new(kernels.Packed) }}
+
+func getPacked() *kernels.Packed { return packedPool.Get().(*kernels.Packed) }
 
 // layerNorm normalizes rows over their dim features with gain gamma and
 // bias beta; the forward keeps each row's mean and reciprocal standard
@@ -137,7 +143,7 @@ func (ln *layerNorm) backward(pool *kernels.Pool, dx, dy, x, mean, rstd []float3
 
 // geluForward sets y = GELU(x) (exact erf form, the kernels' GELU).
 func geluForward(pool *kernels.Pool, y, x []float32) {
-	pool.For(len(x), 4096, func(lo, hi int) {
+	elementwise(pool, len(x), func(lo, hi int) {
 		copy(y[lo:hi], x[lo:hi])
 		kernels.GELU(y[lo:hi])
 	})
@@ -145,41 +151,15 @@ func geluForward(pool *kernels.Pool, y, x []float32) {
 
 // geluBackward sets dx = dy * GELU'(x), GELU'(x) = Phi(x) + x phi(x).
 func geluBackward(pool *kernels.Pool, dx, dy, x []float32) {
-	pool.For(len(x), 4096, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * geluGrad(x[i])
-		}
-	})
+	elementwise(pool, len(x), func(lo, hi int) { kernels.GELUBackward(dx[lo:hi], dy[lo:hi], x[lo:hi]) })
 }
 
-// geluGrad returns d/dx x*Phi(x) = Phi(x) + x*phi(x), with Phi from the
-// Abramowitz-Stegun 7.1.26 erf (absolute error < 1.5e-7, below float32
-// resolution of the result) and one exponential shared by Phi and phi.
-func geluGrad(x float32) float32 {
-	f := float64(x)
-	e := expNeg(0.5 * f * f) // exp(-x^2/2)
-	z := math.Abs(f) * (1 / math.Sqrt2)
-	t := 1 / (1 + 0.3275911*z)
-	erfc := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429)))) * e
-	cdf := 0.5 * erfc // Phi(-|x|)
-	if f > 0 {
-		cdf = 1 - cdf
-	}
-	return float32(cdf + f*e*(1/math.Sqrt(2*math.Pi)))
-}
-
-// expNeg returns exp(-a) for a >= 0 (0 beyond a = 700), relative error
-// about 1e-10: range reduction by ln 2 and a degree-9 Taylor polynomial,
-// several times faster than math.Exp.
-func expNeg(a float64) float64 {
-	if a > 700 {
-		return 0
-	}
-	const log2e, ln2hi, ln2lo = 1.4426950408889634, 6.93147180369123816490e-01, 1.90821492927058770002e-10
-	k := math.Floor(-a*log2e + 0.5)
-	r := -a - k*ln2hi - k*ln2lo
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
-	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
+// elementwise splits [0, n) over the pool in chunks whose bounds are
+// multiples of 64, so that each element takes the same (vector or scalar)
+// code for any number of threads.
+func elementwise(pool *kernels.Pool, n int, fn func(lo, hi int)) {
+	const blk = 64
+	pool.For((n+blk-1)/blk, 4096/blk, func(lo, hi int) { fn(lo*blk, min(hi*blk, n)) })
 }
 
 // attention is multi-head self-attention over the fused projections qkv

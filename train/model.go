@@ -40,7 +40,7 @@ type Model struct {
 	decoder, decoderG []float32 // [Vocab][Hidden]
 	decBias, decBiasG []float32 // [Vocab]
 	// decoderT is the decoder transposed, [Hidden][Vocab], refreshed by
-	// every forward pass (see transposeDecoder).
+	// every sum-pooled forward pass (see transposeDecoder).
 	decoderT []float32
 
 	params  []*Param

@@ -100,7 +100,7 @@ func (m *Model) BackwardTokenLogits(a *Activations, dVectors, dMaxLogits, dToken
 			for s := 0; s < nseg; s++ {
 				if g, i := dz(s, j); i >= 0 {
 					m.decBiasG[j] += g
-					axpy(gw, g, a.head[i*H:(i+1)*H])
+					kernels.Axpy(gw, g, a.head[i*H:(i+1)*H])
 				}
 			}
 		}
@@ -109,7 +109,7 @@ func (m *Model) BackwardTokenLogits(a *Activations, dVectors, dMaxLogits, dToken
 		for s := lo; s < hi; s++ {
 			for j := 0; j < V; j++ {
 				if g, i := dz(s, j); i >= 0 {
-					axpy(dHead[i*H:(i+1)*H], g, m.decoder[j*H:(j+1)*H])
+					kernels.Axpy(dHead[i*H:(i+1)*H], g, m.decoder[j*H:(j+1)*H])
 				}
 			}
 		}

@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/splade-go/splade/kernels"
 )
@@ -12,14 +11,16 @@ import (
 //	z_ij = h_i . W_j + b_j           (decoder logits, token i, term j)
 //	w_sj = pool_{i in s} log(1 + ReLU(z_ij))
 //
-// The [tokens][Vocab] logits are computed in tiles of a row group (whole
-// texts) by colBlock terms and reduced at once, never stored. With max
-// pooling the backward is sparse: only the argmax token of each active
+// The [tokens][Vocab] logits are never stored: with max pooling the
+// kernels' fused product (kernels.Packed.MaxLogits) keeps only each
+// (text, term)'s max logit and its row; with sum pooling tiles of a row
+// group (whole texts) by colBlock terms are computed and reduced at once.
+// With max pooling the backward is sparse: only the argmax token of each active
 // term gets a gradient, so it touches one decoder row and one hidden row
 // per nonzero (text, term) instead of the whole tokens x Vocab x Hidden
 // product. Sum pooling has a dense backward, recomputed tile by tile.
 
-// colBlock is the number of vocabulary terms per tile.
+// colBlock is the number of vocabulary terms per tile (sum pooling).
 const colBlock = 512
 
 // groupRows is the target number of rows per tile: texts are grouped until
@@ -96,23 +97,48 @@ func (m *Model) ForwardInto(a *Activations, batch [][]int32, pooling kernels.Poo
 		return err
 	}
 	m.encode(a, batch)
+	if pooling == kernels.PoolMax {
+		m.maxPoolForward(a)
+		return nil
+	}
 	m.transposeDecoder()
-	m.spladeForward(a, pooling)
+	m.sumPoolForward(a)
 	return nil
 }
 
-func (m *Model) spladeForward(a *Activations, pooling kernels.Pooling) {
+// maxPoolForward runs the max-pooled SPLADE head: the kernels' fused
+// decoder product keeps, per text and term, only the max logit and its
+// row (for the sparse backward); the weight is log(1 + ReLU(max)).
+func (m *Model) maxPoolForward(a *Activations) {
+	V, H := m.Config.Vocab, m.Config.Hidden
+	nseg := len(a.segs) - 1
+	a.pooling = kernels.PoolMax
+	a.vectors = grow(a.vectors, nseg*V)
+	a.maxLog = grow(a.maxLog, nseg*V)
+	if cap(a.argmax) < nseg*V {
+		a.argmax = make([]int32, nseg*V)
+	}
+	a.argmax = a.argmax[:nseg*V]
+	p := getPacked()
+	defer packedPool.Put(p)
+	kernels.PackInto(m.pool, p, m.decoder, V, H).MaxLogits(m.pool, a.maxLog, a.argmax, a.head, a.segs, m.decBias)
+	// The argmax of an inactive term (max <= 0) is kept: the objectives on
+	// max logits (BackwardMaxLogits) use it.
+	elementwise(m.pool, nseg*V, func(lo, hi int) {
+		for k, z := range a.maxLog[lo:hi] {
+			a.vectors[lo+k] = log1p(z)
+		}
+	})
+}
+
+// sumPoolForward runs the sum-pooled SPLADE head (decoderT current): the
+// logits of each (row group, vocabulary block) tile are computed and
+// reduced at once.
+func (m *Model) sumPoolForward(a *Activations) {
 	V := m.Config.Vocab
 	nseg := len(a.segs) - 1
-	a.pooling = pooling
+	a.pooling = kernels.PoolSum
 	a.vectors = grow(a.vectors, nseg*V)
-	if pooling == kernels.PoolMax {
-		a.maxLog = grow(a.maxLog, nseg*V)
-		if cap(a.argmax) < nseg*V {
-			a.argmax = make([]int32, nseg*V)
-		}
-		a.argmax = a.argmax[:nseg*V]
-	}
 	groups := rowGroups(a.segs)
 	blocks := (V + colBlock - 1) / colBlock
 	ng := len(groups) - 1
@@ -129,30 +155,6 @@ func (m *Model) spladeForward(a *Activations, pooling kernels.Pooling) {
 			m.logitTile(tile, a.head, r0, rows, j0, cols)
 			for s := s0; s < s1; s++ {
 				out := a.vectors[s*V+j0 : s*V+j0+cols]
-				if pooling == kernels.PoolMax {
-					mx, arg := a.maxLog[s*V+j0:s*V+j0+cols], a.argmax[s*V+j0:s*V+j0+cols]
-					for j := range out {
-						mx[j], arg[j] = float32(math.Inf(-1)), -1
-					}
-					for i := a.segs[s]; i < a.segs[s+1]; i++ {
-						row := tile[(i-r0)*cols : (i-r0+1)*cols]
-						for j, z := range row {
-							if z > mx[j] {
-								mx[j], arg[j] = z, int32(i)
-							}
-						}
-					}
-					for j, z := range mx {
-						// The argmax of an inactive term is kept: the
-						// objectives on max logits (BackwardMaxLogits) use it.
-						if z > 0 {
-							out[j] = log1p(z)
-						} else {
-							out[j] = 0
-						}
-					}
-					continue
-				}
 				clear(out)
 				for i := a.segs[s]; i < a.segs[s+1]; i++ {
 					row := tile[(i-r0)*cols : (i-r0+1)*cols]
@@ -216,7 +218,7 @@ func (m *Model) maxPoolBackward(a *Activations, dv, dHead []float32) {
 					continue
 				}
 				m.decBiasG[j] += g
-				axpy(gw, g, a.head[i*H:(i+1)*H])
+				kernels.Axpy(gw, g, a.head[i*H:(i+1)*H])
 			}
 		}
 	})
@@ -228,31 +230,10 @@ func (m *Model) maxPoolBackward(a *Activations, dv, dHead []float32) {
 				if i < 0 {
 					continue
 				}
-				axpy(dHead[i*H:(i+1)*H], g, m.decoder[j*H:(j+1)*H])
+				kernels.Axpy(dHead[i*H:(i+1)*H], g, m.decoder[j*H:(j+1)*H])
 			}
 		}
 	})
-}
-
-// axpy sets y += alpha x (unrolled: it is the inner loop of the sparse
-// backward).
-func axpy(y []float32, alpha float32, x []float32) {
-	x = x[:len(y)]
-	i := 0
-	for ; i+8 <= len(y); i += 8 {
-		yy, xx := (*[8]float32)(y[i:i+8]), (*[8]float32)(x[i:i+8])
-		yy[0] += alpha * xx[0]
-		yy[1] += alpha * xx[1]
-		yy[2] += alpha * xx[2]
-		yy[3] += alpha * xx[3]
-		yy[4] += alpha * xx[4]
-		yy[5] += alpha * xx[5]
-		yy[6] += alpha * xx[6]
-		yy[7] += alpha * xx[7]
-	}
-	for ; i < len(y); i++ {
-		y[i] += alpha * x[i]
-	}
 }
 
 // sumPoolBackward recomputes the logits tile by tile:

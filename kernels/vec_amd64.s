@@ -1,0 +1,217 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// func addAVX2(x *float32, y *float32, n int)
+// x[i] += y[i] for n (a multiple of 8) floats.
+TEXT ·addAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	CMPQ CX, $32
+	JLT  tail8
+
+loop32:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VADDPS  (SI), Y0, Y0
+	VADDPS  32(SI), Y1, Y1
+	VADDPS  64(SI), Y2, Y2
+	VADDPS  96(SI), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $32, CX
+	CMPQ    CX, $32
+	JGE     loop32
+
+tail8:
+	TESTQ CX, CX
+	JZ    done
+
+loop8:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     loop8
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(y *float32, alpha float32, x *float32, n int)
+// y[i] += alpha*x[i] for n (a multiple of 8) floats, rounding the product
+// before the sum as the scalar loop does (no FMA).
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	VBROADCASTSS alpha+8(FP), Y4
+	MOVQ         x+16(FP), SI
+	MOVQ         n+24(FP), CX
+	CMPQ         CX, $32
+	JLT          tail8
+
+loop32:
+	VMULPS  (SI), Y4, Y0
+	VMULPS  32(SI), Y4, Y1
+	VMULPS  64(SI), Y4, Y2
+	VMULPS  96(SI), Y4, Y3
+	VADDPS  (DI), Y0, Y0
+	VADDPS  32(DI), Y1, Y1
+	VADDPS  64(DI), Y2, Y2
+	VADDPS  96(DI), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $32, CX
+	CMPQ    CX, $32
+	JGE     loop32
+
+tail8:
+	TESTQ CX, CX
+	JZ    done
+
+loop8:
+	VMULPS  (SI), Y4, Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     loop8
+
+done:
+	VZEROUPPER
+	RET
+
+// func geluGradAVX2(dx *float32, dy *float32, x *float32, n int, c *[geluGradConsts][4]float64)
+// dx[i] = dy[i] * float32(Phi(f) + f*phi(f)), f = x[i], for n (a multiple
+// of 4) floats, 4 float64 lanes at a time: the arithmetic of the scalar
+// geluGrad in elementwise.go (with FMA). Constants: see geluGradTable.
+TEXT ·geluGradAVX2(SB), NOSPLIT, $0-40
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), R8
+	SHRQ $2, CX
+	JZ   gdone
+
+gloop:
+	VCVTPS2PD    (SI), Y0            // f
+	// e = exp(-f*f/2), 0 below -700.
+	VMULPD       Y0, Y0, Y1
+	VMULPD       800(R8), Y1, Y1     // w = -f*f/2
+	VMOVAPD      320(R8), Y5         // log2e
+	VFMADD213PD  352(R8), Y1, Y5     // w*log2e + round
+	VSUBPD       352(R8), Y5, Y6     // k
+	VPADDQ       384(R8), Y5, Y7
+	VPSLLQ       $52, Y7, Y7         // 2^k
+	VCMPPD       $1, 736(R8), Y1, Y9 // w < -700
+	VFNMADD231PD 416(R8), Y6, Y1     // r = w - k*ln2hi
+	VFNMADD231PD 448(R8), Y6, Y1     // r -= k*ln2lo
+	VMOVAPD      704(R8), Y8         // 1/9!
+	VFMADD213PD  672(R8), Y1, Y8
+	VFMADD213PD  640(R8), Y1, Y8
+	VFMADD213PD  608(R8), Y1, Y8
+	VFMADD213PD  576(R8), Y1, Y8
+	VFMADD213PD  544(R8), Y1, Y8
+	VFMADD213PD  512(R8), Y1, Y8
+	VFMADD213PD  480(R8), Y1, Y8     // + 1/2!
+	VFMADD213PD  96(R8), Y1, Y8      // + 1
+	VFMADD213PD  96(R8), Y1, Y8      // + 1: exp(r)
+	VMULPD       Y7, Y8, Y8          // e
+	VANDNPD      Y8, Y9, Y8          // e = 0 where w < -700
+	// erfc(|f|/sqrt2) = t * a(t) * e, t = 1/(1 + p z).
+	VANDPD       0(R8), Y0, Y2       // |f|
+	VMULPD       32(R8), Y2, Y2      // z
+	VMOVAPD      64(R8), Y3          // p
+	VFMADD213PD  96(R8), Y2, Y3      // 1 + p z
+	VMOVAPD      96(R8), Y4
+	VDIVPD       Y3, Y4, Y3          // t
+	VMOVAPD      256(R8), Y4         // a5
+	VFMADD213PD  224(R8), Y3, Y4
+	VFMADD213PD  192(R8), Y3, Y4
+	VFMADD213PD  160(R8), Y3, Y4
+	VFMADD213PD  128(R8), Y3, Y4     // a(t)
+	VMULPD       Y4, Y3, Y4          // t a(t)
+	VMULPD       Y8, Y4, Y4          // erfc
+	VMULPD       288(R8), Y4, Y4     // cdf = Phi(-|f|) = erfc/2
+	VMOVAPD      96(R8), Y10
+	VSUBPD       Y4, Y10, Y10        // 1 - cdf
+	VXORPD       Y11, Y11, Y11
+	VCMPPD       $1, Y0, Y11, Y11    // 0 < f
+	VBLENDVPD    Y11, Y10, Y4, Y4    // Phi(f)
+	VMULPD       Y8, Y0, Y12         // f*e
+	VMULPD       768(R8), Y12, Y12   // f*phi(f)
+	VADDPD       Y12, Y4, Y4
+	VCVTPD2PSY   Y4, X4
+	VMULPS       (DX), X4, X4        // dy * GELU'(x)
+	VMOVUPS      X4, (DI)
+	ADDQ         $16, SI
+	ADDQ         $16, DX
+	ADDQ         $16, DI
+	DECQ         CX
+	JNZ          gloop
+
+gdone:
+	VZEROUPPER
+	RET
+
+// func maxArgAVX2(z *float32, ldz uintptr, rows int, mx *float32, arg *int32, row0 int, n int)
+// For n (a multiple of 8) columns and rows >= 1 rows of z (ldz bytes
+// apart): where z[r][j] > mx[j] (ordered: NaN never is), mx[j] = z[r][j]
+// and arg[j] = row0 + r. Eight columns at a time, kept in registers over
+// the rows.
+TEXT ·maxArgAVX2(SB), NOSPLIT, $0-56
+	MOVQ z+0(FP), SI
+	MOVQ ldz+8(FP), R8
+	MOVQ rows+16(FP), R9
+	MOVQ mx+24(FP), DI
+	MOVQ arg+32(FP), DX
+	MOVQ row0+40(FP), AX
+	MOVQ n+48(FP), CX
+	MOVL $1, BX
+	VMOVD BX, X15
+	VPBROADCASTD X15, Y15      // ones (int32)
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14      // row0
+	SHRQ $3, CX
+
+cols:
+	VMOVUPS (DI), Y0           // running max
+	VMOVUPS (DX), Y1           // its rows
+	VMOVDQU Y14, Y2            // current row
+	MOVQ    SI, R10
+	MOVQ    R9, R11
+
+rows:
+	VMOVUPS   (R10), Y3
+	VCMPPS    $0x1e, Y0, Y3, Y4 // z > max (GT_OQ)
+	VBLENDVPS Y4, Y3, Y0, Y0
+	VBLENDVPS Y4, Y2, Y1, Y1
+	VPADDD    Y15, Y2, Y2
+	ADDQ      R8, R10
+	DECQ      R11
+	JNZ       rows
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DX)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     cols
+
+	VZEROUPPER
+	RET
