@@ -122,8 +122,8 @@ func (m *Model) BackwardTokenLogits(a *Activations, dVectors, dMaxLogits, dToken
 			for _, t := range ids {
 				if g := dTokenLogits[i]; g != 0 {
 					m.decBiasG[t] += g
-					axpy(m.decoderG[int(t)*H:(int(t)+1)*H], g, a.head[i*H:(i+1)*H])
-					axpy(dHead[i*H:(i+1)*H], g, m.decoder[int(t)*H:(int(t)+1)*H])
+					kernels.Axpy(m.decoderG[int(t)*H:(int(t)+1)*H], g, a.head[i*H:(i+1)*H])
+					kernels.Axpy(dHead[i*H:(i+1)*H], g, m.decoder[int(t)*H:(int(t)+1)*H])
 				}
 				i++
 			}
