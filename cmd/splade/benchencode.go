@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -82,7 +83,11 @@ func runBenchEncode(args []string) error {
 	if (*lengthsOut != "" || *parityOut != "") && *texts == "" {
 		return usagef("--lengths-out and --parity-out need --texts")
 	}
-	m, tok, err := model.LoadWithTokenizer(*dir)
+	md, err := defaultmodel.Resolve(*dir)
+	if err != nil {
+		return err
+	}
+	m, tok, err := model.LoadWithTokenizer(md)
 	if err != nil {
 		return err
 	}

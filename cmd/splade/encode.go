@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"io"
 	"log/slog"
 	"os"
@@ -107,7 +108,10 @@ func runEncode(args []string) error {
 		}
 	}
 
-	modelDir := encoderDir(*dir, *query)
+	modelDir, err := encoderDir(*dir, *query)
+	if err != nil {
+		return err
+	}
 	m, tok, err := model.LoadWithTokenizer(modelDir)
 	if err != nil {
 		return err
@@ -161,16 +165,21 @@ type chunking struct{ size, stride int }
 // of docs input documents.
 type encodeCount struct{ texts, docs int }
 
-// encoderDir picks the query or document encoder of a model directory.
-func encoderDir(dir string, query bool) string {
+// encoderDir picks the query or document encoder of a model directory;
+// "default" names the embedded model (package defaultmodel).
+func encoderDir(dir string, query bool) (string, error) {
+	dir, err := defaultmodel.Resolve(dir)
+	if err != nil {
+		return "", err
+	}
 	exists := func(p string) bool { _, err := os.Stat(filepath.Join(p, "config.json")); return err == nil }
 	if query && exists(filepath.Join(dir, "query")) {
-		return filepath.Join(dir, "query")
+		return filepath.Join(dir, "query"), nil
 	}
 	if !query && !exists(dir) && exists(filepath.Join(dir, "document")) {
-		return filepath.Join(dir, "document")
+		return filepath.Join(dir, "document"), nil
 	}
-	return dir
+	return dir, nil
 }
 
 // createOutput opens the output ("-": stdout; .gz: gzipped). close(ok)

@@ -131,19 +131,28 @@ func TestEncodeErrors(t *testing.T) {
 	}
 }
 
-// TestEncodeQueryDir: --query prefers DIR/query.
+// TestEncodeQueryDir: --query prefers DIR/query; "default" is the
+// embedded model.
 func TestEncodeQueryDir(t *testing.T) {
-	if got := encoderDir(testModel, false); got != testModel {
-		t.Errorf("document encoder: %s", got)
+	if got, err := encoderDir(testModel, false); err != nil || got != testModel {
+		t.Errorf("document encoder: %s, %v", got, err)
 	}
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "query"), 0o755)
 	os.WriteFile(filepath.Join(dir, "query", "config.json"), []byte("{}"), 0o644)
-	if got := encoderDir(dir, true); got != filepath.Join(dir, "query") {
-		t.Errorf("query encoder: %s", got)
+	if got, err := encoderDir(dir, true); err != nil || got != filepath.Join(dir, "query") {
+		t.Errorf("query encoder: %s, %v", got, err)
 	}
-	if got := encoderDir(dir, false); got != dir {
-		t.Errorf("document encoder: %s", got)
+	if got, err := encoderDir(dir, false); err != nil || got != dir {
+		t.Errorf("document encoder: %s, %v", got, err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	got, err := encoderDir("default", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(got, "model.safetensors")); err != nil {
+		t.Errorf("default model directory %s: %v", got, err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"github.com/splade-go/splade/model"
 	"github.com/splade-go/splade/tokenize"
 	"github.com/splade-go/splade/train"
@@ -75,6 +76,9 @@ func runPretrain(args []string) error {
 		err   error
 	)
 	if *initDir != "" {
+		if *initDir, err = defaultmodel.Resolve(*initDir); err != nil {
+			return err
+		}
 		if m, err = train.Load(*initDir); err != nil {
 			return err
 		}

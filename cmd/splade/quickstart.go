@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"github.com/splade-go/splade/quickstart"
 )
 
@@ -13,15 +14,16 @@ func init() {
 }
 
 func runQuickstart(args []string) error {
-	fs := newFlags("quickstart", "[--model DIR] [--work DIR] [--threads N] [--chunk N --stride M]",
+	fs := newFlags("quickstart", "[--model default|DIR|none] [--work DIR] [--threads N] [--chunk N --stride M]",
 		`Runs the toolkit end to end on the bundled BEIR SciFact test collection (5,183 abstracts,
 300 queries; CC BY-NC 2.0), with no download: the Lucene-exact BM25 baseline, the same BM25 as
 impact vectors through the compressed index with each query processor (exhaustive, exact
 block-max, approximate), and with --model the SPLADE pipeline (encode, index, search) next to
 BM25. Prints nDCG@10, Recall@100, query latency, index size and encoding speed.
 
-No trained SPLADE model is embedded yet: pass a checkpoint in Hugging Face layout (for
-example one written by splade train) with --model.
+The SPLADE rows use the model embedded in the binary (--model default: a small model that
+this repository's trainer produced; see TRAINING.md), or any checkpoint in Hugging Face
+layout given with --model DIR; --model none skips them.
 
 With --chunk N, documents are also split into passages of N tokens every --stride M tokens
 (words for BM25, wordpieces for SPLADE, as splade encode --chunk does), indexed as passages
@@ -31,7 +33,7 @@ Examples:
   splade quickstart
   splade quickstart --model ./my-splade --threads 2
   splade quickstart --chunk 64 --stride 32`)
-	modelDir := fs.String("model", "", "SPLADE checkpoint directory (config.json, model.safetensors or pytorch_model.bin, vocab.txt)")
+	modelDir := fs.String("model", defaultmodel.Name, "SPLADE checkpoint directory (config.json, model.safetensors or pytorch_model.bin, vocab.txt), \"default\" (the embedded model) or \"none\"")
 	work := fs.String("work", "", "directory for the indexes (default: a temporary directory, removed afterwards)")
 	threads := fs.Int("threads", 0, "encoder threads (0: all cores)")
 	chunk := fs.Int("chunk", 0, "also rank documents by their best passage of this many tokens (0: off)")
@@ -43,6 +45,14 @@ Examples:
 		return usagef("--chunk and --stride must not be negative, and --stride needs --chunk and must be at most --chunk")
 	}
 	start := time.Now()
+	if *modelDir == "none" {
+		*modelDir = ""
+	}
+	dir, err := defaultmodel.Resolve(*modelDir)
+	if err != nil {
+		return err
+	}
+	*modelDir = dir
 	rep, err := quickstart.Run(quickstart.Options{
 		ModelDir: *modelDir, WorkDir: *work, Threads: *threads, Chunk: *chunk, Stride: *stride,
 		Progress: func(stage string, total int) (func(int), func()) {
@@ -55,7 +65,7 @@ Examples:
 	}
 	rep.Print(os.Stdout)
 	if *modelDir == "" {
-		fmt.Println("  (no --model given: SPLADE rows need a checkpoint; see TRAINING.md to train one)")
+		fmt.Println("  (--model none: no SPLADE rows)")
 	}
 	fmt.Printf("  total time %v\n", time.Since(start).Round(time.Millisecond))
 	return nil

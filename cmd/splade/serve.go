@@ -89,7 +89,10 @@ func runServe(args []string) error {
 	defer ix.Close()
 	cfg := serve.Config{Index: ix, Limits: lim, Logger: slog.Default(), DocTerms: *docTerms}
 	if *modelDir != "" {
-		md := encoderDir(*modelDir, true)
+		md, err := encoderDir(*modelDir, true)
+		if err != nil {
+			return err
+		}
 		m, tok, err := model.LoadWithTokenizer(md)
 		if err != nil {
 			return err

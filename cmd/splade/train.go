@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"log/slog"
 	"path/filepath"
 
@@ -114,6 +115,11 @@ func runTrain(args []string) error {
 	case *devFraction < 0 || *devFraction >= 1:
 		return usagef("--dev-fraction %g: want [0, 1)", *devFraction)
 	}
+	dir, err := defaultmodel.Resolve(*initDir)
+	if err != nil {
+		return err
+	}
+	*initDir = dir
 	m, err := train.Load(*initDir)
 	if err != nil {
 		return err
