@@ -38,3 +38,33 @@ func TestLongLineAcrossBuffers(t *testing.T) {
 		t.Fatalf("got %q, %v", line, err)
 	}
 }
+
+// failingReader returns its data, then err.
+type failingReader struct {
+	data string
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.data == "" {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// A read error counts as the line being read, so that callers naming
+// Line() in the message point at it, as for a line that is too long.
+func TestLineOfReadError(t *testing.T) {
+	boom := errors.New("disk on fire")
+	l := NewLineReader(&failingReader{data: "one\ntwo\nthr", err: boom}, 50)
+	for range 2 {
+		if _, err := l.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Next(); !errors.Is(err, boom) || l.Line() != 3 {
+		t.Fatalf("err %v at line %d, want %v at line 3", err, l.Line(), boom)
+	}
+}
