@@ -252,3 +252,29 @@ func FuzzTorchArchive(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseConfig: any config.json is a valid Config or an error; an
+// accepted one passes Validate, so no size it declares exceeds the limits
+// (and a checkpoint must still hold every tensor it implies).
+func FuzzParseConfig(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "bert", "config.json")); err == nil {
+		f.Add(b)
+	}
+	if b, err := os.ReadFile(filepath.Join("testdata", "distilbert", "config.json")); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(hugeConfig))
+	f.Add([]byte(`{"model_type": "bert", "hidden_size": -1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted config fails Validate: %v", err)
+		}
+		if c.Hidden > maxHidden || c.Vocab > maxVocab || c.Layers > maxLayers || c.MaxPositions > maxPositions || c.Hidden%c.Heads != 0 {
+			t.Fatalf("accepted config beyond the limits: %+v", c)
+		}
+	})
+}

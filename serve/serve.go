@@ -168,11 +168,15 @@ func newSnapshot(ix *index.Index, owned bool, log *slog.Logger) *snapshot {
 func (s *Server) acquire() *snapshot {
 	for {
 		sn := s.cur.Load()
-		// A snapshot whose count reached zero has been replaced and
-		// closed: load the pointer again, which already names its
-		// successor (the swap precedes the last release).
-		if n := sn.refs.Load(); n > 0 && sn.refs.CompareAndSwap(n, n+1) {
+		n := sn.refs.Load()
+		if n > 0 && sn.refs.CompareAndSwap(n, n+1) {
 			return sn
+		}
+		// A snapshot whose count reached zero has been replaced and
+		// closed: loading the pointer again finds its successor (the swap
+		// precedes the last release), unless the server was closed.
+		if n == 0 && s.cur.Load() == sn {
+			panic("serve: request to a closed server")
 		}
 	}
 }
