@@ -247,6 +247,8 @@ type ReloadResult struct {
 	Previous   string `json:"previous"`   // the one served before
 	Reloaded   bool   `json:"reloaded"`   // false when CURRENT still names the served generation
 	Docs       int    `json:"docs"`
+	// TookMS is the time spent opening and verifying the generation.
+	TookMS float64 `json:"took_ms"`
 }
 
 // Reload serves the generation that the index directory's CURRENT names
@@ -263,9 +265,11 @@ func (s *Server) Reload() (ReloadResult, error) {
 	if s.closed {
 		return ReloadResult{}, errors.New("serve: reload of a closed server")
 	}
+	start := time.Now()
 	old := s.cur.Load()
 	res := ReloadResult{Generation: old.gen, Previous: old.gen, Docs: old.ix.NumDocuments()}
 	ix, err := s.openCurrent(old.gen)
+	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		s.metrics.reloads.WithLabelValues("error").Inc()
 		s.log.Error("reload failed; still serving the previous index", "generation", old.gen, "err", err)
@@ -280,7 +284,7 @@ func (s *Server) Reload() (ReloadResult, error) {
 	s.metrics.reloads.WithLabelValues("ok").Inc()
 	s.metrics.setIndex(ix)
 	res.Generation, res.Reloaded, res.Docs = filepath.Base(ix.Dir()), true, ix.NumDocuments()
-	s.log.Info("index reloaded", "generation", res.Generation, "previous", old.gen, "docs", res.Docs)
+	s.log.Info("index reloaded", "generation", res.Generation, "previous", old.gen, "docs", res.Docs, "ms", res.TookMS)
 	return res, nil
 }
 

@@ -29,9 +29,12 @@ const benchServeHelp = `Drives a running splade serve with --clients concurrent 
 --duration, each sending the next query vector of --queries as soon as its
 previous answer arrived (a closed loop), cycling through --modes. Reports
 throughput, latency percentiles (overall and per mode), errors by kind, the
-generations that answered, and the server's resident memory sampled from its
-/metrics every --sample (first, minimum, maximum, last, and the trend in
-MiB per minute from a least-squares fit), so that a leak shows.
+generations that answered, the work time the server reports (took_ms), and
+the server's resident memory and Go heap sampled from its /metrics every
+--sample (first, minimum, maximum, last, and the trend in MiB per minute
+from a least-squares fit), so that a leak shows. Resident memory includes
+the mapped index pages: it grows as queries touch the index and doubles
+while a reload verifies a new generation beside the old one.
 
 Every answer is checked: the status must be 200, and (unless
 --check-answers=false, for reloads that change the content) the answer to a
@@ -51,19 +54,26 @@ Exits with an error when any request failed or any answer was inconsistent.`
 
 // benchServeReport is what bench-serve measures (--json writes it).
 type benchServeReport struct {
-	URL            string               `json:"url"`
-	Clients        int                  `json:"clients"`
-	DurationS      float64              `json:"duration_s"`
-	Requests       int64                `json:"requests"`
-	Errors         map[string]int64     `json:"errors"`
-	Inconsistent   int64                `json:"inconsistent_answers"`
-	ThroughputQPS  float64              `json:"throughput_qps"`
-	Latency        latencySummary       `json:"latency_ms"`
-	PerMode        map[string]latencyMS `json:"per_mode_latency_ms"`
-	Generations    map[string]int64     `json:"answers_per_generation"`
-	Reloads        int                  `json:"reloads_posted"`
-	ReloadsApplied int                  `json:"reloads_applied"`
-	RSS            rssSummary           `json:"server_rss"`
+	URL           string               `json:"url"`
+	Clients       int                  `json:"clients"`
+	DurationS     float64              `json:"duration_s"`
+	Requests      int64                `json:"requests"`
+	Errors        map[string]int64     `json:"errors"`
+	Inconsistent  int64                `json:"inconsistent_answers"`
+	ThroughputQPS float64              `json:"throughput_qps"`
+	Latency       latencySummary       `json:"latency_ms"`
+	PerMode       map[string]latencyMS `json:"per_mode_latency_ms"`
+	// ServerTime is the took_ms the server reports: the work itself,
+	// without the wait for a slot and the network.
+	ServerTime     latencySummary   `json:"server_time_ms"`
+	Generations    map[string]int64 `json:"answers_per_generation"`
+	Reloads        int              `json:"reloads_posted"`
+	ReloadsApplied int              `json:"reloads_applied"`
+	// ServerReloads counts the reloads the server made during the run
+	// (from its metrics; SIGHUP ones included), by result.
+	ServerReloads map[string]float64 `json:"server_reloads"`
+	RSS           memSummary         `json:"server_rss"`
+	Heap          memSummary         `json:"server_go_heap_inuse"`
 }
 
 type latencyMS struct {
@@ -81,18 +91,19 @@ type latencySummary struct {
 	Max  float64 `json:"max"`
 }
 
-type rssSample struct {
+type memSample struct {
 	T   float64 `json:"t_s"`
 	MiB float64 `json:"mib"`
 }
 
-type rssSummary struct {
+// memSummary summarizes one memory measure sampled over the run.
+type memSummary struct {
 	FirstMiB       float64     `json:"first_mib"`
 	MinMiB         float64     `json:"min_mib"`
 	MaxMiB         float64     `json:"max_mib"`
 	LastMiB        float64     `json:"last_mib"`
 	TrendMiBPerMin float64     `json:"trend_mib_per_min"`
-	Samples        []rssSample `json:"samples"`
+	Samples        []memSample `json:"samples"`
 }
 
 func runBenchServe(args []string) error {
@@ -200,6 +211,7 @@ type serveBench struct {
 	answers   map[int]uint64 // body index -> hash of its first answer
 	inconsist int64
 	lat       [][]float64 // per mode, ms
+	took      []float64   // server-reported work time, ms
 }
 
 func (b *serveBench) get(path string) ([]byte, error) {
@@ -251,6 +263,12 @@ func (b *serveBench) record(i int, d time.Duration, failure string, body []byte)
 	if !b.measuring.Load() {
 		return
 	}
+	if i := bytes.LastIndex(body, []byte(`"took_ms":`)); i >= 0 {
+		v := bytes.TrimRight(bytes.TrimSpace(body[i+len(`"took_ms":`):]), "}")
+		if ms, err := strconv.ParseFloat(string(v), 64); err == nil {
+			b.took = append(b.took, ms)
+		}
+	}
 	b.gens[gen]++
 	m := i % len(b.modes)
 	b.lat[m] = append(b.lat[m], float64(d.Microseconds())/1000)
@@ -280,19 +298,40 @@ func (b *serveBench) client1(c int, stop *atomic.Bool) {
 	}
 }
 
-// serverRSS reads process_resident_memory_bytes from the server's metrics.
-func (b *serveBench) serverRSS() (float64, error) {
+// serverMetrics reads the server's resident memory, Go heap in use and
+// reload counts from its /metrics.
+func (b *serveBench) serverMetrics() (rss, heap float64, reloads map[string]float64, err error) {
 	body, err := b.get("/metrics")
 	if err != nil {
-		return 0, err
+		return 0, 0, nil, err
 	}
+	reloads = map[string]float64{}
+	found := 0
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case name == "process_resident_memory_bytes":
+			rss = v
+			found++
+		case name == "go_memstats_heap_inuse_bytes":
+			heap = v
+			found++
+		case strings.HasPrefix(name, `splade_index_reloads_total{result="`):
+			reloads[strings.TrimSuffix(strings.TrimPrefix(name, `splade_index_reloads_total{result="`), `"}`)] = v
 		}
 	}
-	return 0, errors.New("no process_resident_memory_bytes in /metrics")
+	if found != 2 {
+		return 0, 0, nil, errors.New("no process_resident_memory_bytes or go_memstats_heap_inuse_bytes in /metrics")
+	}
+	return rss, heap, reloads, nil
 }
 
 func (b *serveBench) run(clients int, warmup, duration, reloadEvery, sample time.Duration) (benchServeReport, error) {
@@ -321,20 +360,30 @@ func (b *serveBench) run(clients int, warmup, duration, reloadEvery, sample time
 		reloadC = rt.C
 	}
 	var samplingErr error
-	sampleRSS := func() {
-		if rss, err := b.serverRSS(); err == nil {
-			rep.RSS.Samples = append(rep.RSS.Samples, rssSample{T: time.Since(start).Seconds(), MiB: rss / (1 << 20)})
-		} else if samplingErr == nil {
-			samplingErr = err
+	var reloads0, reloads1 map[string]float64
+	takeSample := func() {
+		rss, heap, reloads, err := b.serverMetrics()
+		if err != nil {
+			if samplingErr == nil {
+				samplingErr = err
+			}
+			return
 		}
+		t := time.Since(start).Seconds()
+		rep.RSS.Samples = append(rep.RSS.Samples, memSample{T: t, MiB: rss / (1 << 20)})
+		rep.Heap.Samples = append(rep.Heap.Samples, memSample{T: t, MiB: heap / (1 << 20)})
+		if reloads0 == nil {
+			reloads0 = reloads
+		}
+		reloads1 = reloads
 	}
-	sampleRSS()
+	takeSample()
 	end := time.After(duration)
 loop:
 	for {
 		select {
 		case <-tick.C:
-			sampleRSS()
+			takeSample()
 		case <-reloadC:
 			rep.Reloads++
 			body, err := b.post("/admin/reload")
@@ -352,7 +401,7 @@ loop:
 	}
 	b.measuring.Store(false)
 	elapsed := time.Since(start)
-	sampleRSS()
+	takeSample()
 	stop.Store(true)
 	wg.Wait()
 	if samplingErr != nil {
@@ -373,15 +422,15 @@ loop:
 	slices.Sort(all)
 	rep.Requests = int64(len(all))
 	rep.ThroughputQPS = float64(len(all)) / elapsed.Seconds()
-	if len(all) > 0 {
-		var sum float64
-		for _, v := range all {
-			sum += v
-		}
-		rep.Latency = latencySummary{Mean: sum / float64(len(all)), P50: quantile(all, 0.5), P90: quantile(all, 0.9),
-			P99: quantile(all, 0.99), P999: quantile(all, 0.999), Max: all[len(all)-1]}
+	rep.Latency = summarizeLatency(all)
+	slices.Sort(b.took)
+	rep.ServerTime = summarizeLatency(b.took)
+	rep.ServerReloads = map[string]float64{}
+	for k, v := range reloads1 {
+		rep.ServerReloads[k] = v - reloads0[k]
 	}
 	rep.RSS.summarize()
+	rep.Heap.summarize()
 	return rep, nil
 }
 
@@ -398,6 +447,19 @@ func (b *serveBench) post(path string) ([]byte, error) {
 	return body, err
 }
 
+// summarizeLatency summarizes sorted latencies.
+func summarizeLatency(sorted []float64) latencySummary {
+	if len(sorted) == 0 {
+		return latencySummary{}
+	}
+	var sum float64
+	for _, v := range sorted {
+		sum += v
+	}
+	return latencySummary{Mean: sum / float64(len(sorted)), P50: quantile(sorted, 0.5), P90: quantile(sorted, 0.9),
+		P99: quantile(sorted, 0.99), P999: quantile(sorted, 0.999), Max: sorted[len(sorted)-1]}
+}
+
 // quantile of sorted values (nearest rank).
 func quantile(sorted []float64, q float64) float64 {
 	if len(sorted) == 0 {
@@ -408,7 +470,7 @@ func quantile(sorted []float64, q float64) float64 {
 }
 
 // summarize fills the summary of the samples, the trend by least squares.
-func (r *rssSummary) summarize() {
+func (r *memSummary) summarize() {
 	s := r.Samples
 	if len(s) == 0 {
 		return
@@ -428,8 +490,13 @@ func (r *rssSummary) summarize() {
 func printBenchServe(w io.Writer, r benchServeReport) {
 	fmt.Fprintf(w, "%d clients for %.1fs against %s\n", r.Clients, r.DurationS, r.URL)
 	fmt.Fprintf(w, "requests\t%d\nthroughput\t%.1f/s\n", r.Requests, r.ThroughputQPS)
-	fmt.Fprintf(w, "latency ms\tmean %.2f  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
-		r.Latency.Mean, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max)
+	for _, l := range []struct {
+		name string
+		s    latencySummary
+	}{{"latency ms", r.Latency}, {"server time ms", r.ServerTime}} {
+		fmt.Fprintf(w, "%s\tmean %.2f  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+			l.name, l.s.Mean, l.s.P50, l.s.P90, l.s.P99, l.s.P999, l.s.Max)
+	}
 	modes := make([]string, 0, len(r.PerMode))
 	for m := range r.PerMode {
 		modes = append(modes, m)
@@ -444,7 +511,13 @@ func printBenchServe(w io.Writer, r benchServeReport) {
 		nerr += n
 	}
 	fmt.Fprintf(w, "errors\t%d %v\ninconsistent answers\t%d\n", nerr, r.Errors, r.Inconsistent)
-	fmt.Fprintf(w, "answers per generation\t%v\nreloads\t%d posted, %d applied\n", r.Generations, r.Reloads, r.ReloadsApplied)
-	fmt.Fprintf(w, "server RSS MiB\tfirst %.1f  min %.1f  max %.1f  last %.1f  trend %+.2f MiB/min (%d samples)\n",
-		r.RSS.FirstMiB, r.RSS.MinMiB, r.RSS.MaxMiB, r.RSS.LastMiB, r.RSS.TrendMiBPerMin, len(r.RSS.Samples))
+	fmt.Fprintf(w, "answers per generation\t%v\nreloads\t%d posted, %d applied; by the server during the run %v\n",
+		r.Generations, r.Reloads, r.ReloadsApplied, r.ServerReloads)
+	for _, m := range []struct {
+		name string
+		s    memSummary
+	}{{"server RSS MiB", r.RSS}, {"server Go heap MiB", r.Heap}} {
+		fmt.Fprintf(w, "%s\tfirst %.1f  min %.1f  max %.1f  last %.1f  trend %+.2f MiB/min (%d samples)\n",
+			m.name, m.s.FirstMiB, m.s.MinMiB, m.s.MaxMiB, m.s.LastMiB, m.s.TrendMiBPerMin, len(m.s.Samples))
+	}
 }
