@@ -20,7 +20,8 @@
 # Usage (from the repository root):
 #   scripts/bench/loadtest.sh
 # Environment:
-#   DOCS=1000000  QUERIES=2000  CLIENTS=64  DURATION=60s  RELOAD=5
+#   DOCS=1000000  QUERIES=2000  CLIENTS=64  DURATION=60s
+#   RELOAD=5                   seconds between reloads (0: none)
 #   WORKDIR=/tmp/splade-load   vectors, index, logs and the report
 #   ADDR=127.0.0.1:18080       where splade serve listens
 #   SERVE_FLAGS="--max-concurrent 4"  extra flags of splade serve
@@ -75,6 +76,7 @@ for _ in $(seq 600); do
 	sleep 0.5
 done
 
+if [[ $RELOAD != 0 ]]; then
 (
 	gens=("$first" "$second")
 	i=1
@@ -86,11 +88,12 @@ done
 	done
 ) &
 flipper_pid=$!
+fi
 
 status=0
 "$bin" bench-serve --url "http://$ADDR" --queries "$queries" --clients "$CLIENTS" --duration "$DURATION" \
 	--modes exact,approximate --json "$WORKDIR/report.json" | tee "$WORKDIR/report.txt" || status=$?
-kill "$flipper_pid" 2>/dev/null || true
+[[ -n $flipper_pid ]] && kill "$flipper_pid" 2>/dev/null
 flipper_pid=
 curl -s "http://$ADDR/metrics" | grep -E '^splade_index_reloads_total|^splade_rejected_requests_total|^process_resident_memory_bytes' | tee -a "$WORKDIR/report.txt"
 echo "reloads logged: $(grep -c 'index reloaded' "$WORKDIR/serve.log" || true); reload failures: $(grep -c 'reload failed' "$WORKDIR/serve.log" || true)" | tee -a "$WORKDIR/report.txt"
