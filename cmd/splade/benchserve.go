@@ -17,8 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/splade-go/splade/sparse"
 )
 
 func init() {
@@ -165,20 +163,12 @@ func runBenchServe(args []string) error {
 // loadBenchQueries returns the request bodies: for each query vector, one
 // per mode (bodies[q*len(modes)+m]).
 func loadBenchQueries(path string, modes []string, k int) ([][]byte, error) {
-	r, err := sparse.Open(path)
+	qs, err := readQueries(path)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
 	var bodies [][]byte
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	for _, rec := range qs {
 		vec := make(map[string]float32, len(rec.Vector.Terms))
 		for i, t := range rec.Vector.Terms {
 			vec[t] = rec.Vector.Weights[i]

@@ -5,9 +5,13 @@
 package hostile
 
 import (
+	"errors"
 	"io"
 	"runtime"
 	"strings"
+	"testing"
+
+	"github.com/splade-go/splade/internal/fileio"
 )
 
 // Line returns a reader of prefix, then n bytes of fill (a line of at least
@@ -41,3 +45,38 @@ func Allocated(f func()) uint64 {
 
 // MiB is a mebibyte, for readable bounds.
 const MiB = 1 << 20
+
+// Drain calls next until io.EOF, collecting the values and the errors (a
+// reader that reports a bad record may go on to the next), and measures
+// what the whole reading allocated.
+func Drain[T any](next func() (T, error)) (vals []T, errs []error, allocated uint64) {
+	allocated = Allocated(func() {
+		for {
+			v, err := next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			vals = append(vals, v)
+		}
+	})
+	return vals, errs, allocated
+}
+
+// CheckLongLine checks the errors and the allocation of reading an input
+// holding one line over the reader's bound: one error, fileio's
+// ErrLineTooLong, whose message starts with want ("name:line: line too
+// long"), and at most bound bytes allocated.
+func CheckLongLine(t testing.TB, errs []error, want string, allocated, bound uint64) {
+	t.Helper()
+	if len(errs) != 1 || !errors.Is(errs[0], fileio.ErrLineTooLong) || !strings.HasPrefix(errs[0].Error(), want) {
+		t.Fatalf("errors %v, want one %q", errs, want)
+	}
+	if allocated > bound {
+		t.Errorf("reading the line allocated %d MiB, want at most %d MiB", allocated/MiB, bound/MiB)
+	}
+	t.Logf("%d MiB allocated", allocated/MiB)
+}
