@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/internal/racedetect"
 	"github.com/splade-go/splade/search"
 	"github.com/splade-go/splade/sparse"
 	"github.com/splade-go/splade/synth"
@@ -132,7 +133,7 @@ func generations(t *testing.T, dir string) []string {
 // the write order and the atomic commit, not fsync against power loss.
 func TestSIGKILLDuringBuild(t *testing.T) {
 	kills, lanes, docs := 24, 4, 1000
-	if raceEnabled || testing.Short() {
+	if racedetect.Enabled || testing.Short() {
 		kills, docs = 12, 400
 	}
 	tmp := t.TempDir()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/splade-go/splade/index"
 	"github.com/splade-go/splade/internal/hostile"
+	"github.com/splade-go/splade/internal/racedetect"
 	"github.com/splade-go/splade/sparse"
 	"github.com/splade-go/splade/synth"
 )
@@ -162,7 +163,7 @@ func TestBuildChild(t *testing.T) {
 // request ends.
 func TestReloadUnderLoad(t *testing.T) {
 	docs, minSwaps, minRun, clients := 3000, 4, 5*time.Second, 64
-	if raceEnabled || testing.Short() {
+	if racedetect.Enabled || testing.Short() {
 		docs, minSwaps, minRun = 1000, 3, 3*time.Second
 	}
 	seeds := map[string]int64{"A": 7, "B": 8}
