@@ -92,7 +92,7 @@ func (r *Reader) Next() (Doc, error) {
 			if errors.Is(err, io.EOF) {
 				return Doc{}, io.EOF
 			}
-			return Doc{}, fmt.Errorf("%s:%d: %w", r.name, r.lines.Line()+1, err)
+			return Doc{}, fmt.Errorf("%s:%d: %w", r.name, r.lines.Line(), err)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue

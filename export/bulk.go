@@ -184,11 +184,7 @@ func ReadVocab(r io.Reader, name string) (*Vocab, error) {
 			break
 		}
 		if err != nil {
-			n := lr.Line()
-			if !errors.Is(err, fileio.ErrLineTooLong) {
-				n++
-			}
-			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+			return nil, fmt.Errorf("%s:%d: %w", name, lr.Line(), err)
 		}
 		id := lr.Line() - 1
 		if id > math.MaxUint32 {

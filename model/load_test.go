@@ -268,7 +268,7 @@ func FuzzPickle(f *testing.F) {
 	f.Add([]byte("\x80\x04\x95\xff\xff\xff\xff\xff\xff\xff\x7f."))
 	f.Add([]byte("X\xff\xff\xff\x7fabc."))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		obj, err := unpickleStateDict(data, nil)
+		obj, err := unpickleStateDict(data, nil, 0)
 		if err == nil {
 			stateDictTensors(obj, "fuzz")
 		}

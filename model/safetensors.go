@@ -28,6 +28,12 @@ type stEntry struct {
 // openSafetensors indexes the tensors of a safetensors file; the file stays
 // open until the returned close is called.
 func openSafetensors(path string) (*checkpoint, func() error, error) {
+	return openCheckpoint(path, parseSafetensors)
+}
+
+// openCheckpoint opens path and indexes its tensors with parse, which
+// checks every size it declares against the file's.
+func openCheckpoint(path string, parse func(r io.ReaderAt, size int64, name string) (*checkpoint, error)) (*checkpoint, func() error, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -37,7 +43,7 @@ func openSafetensors(path string) (*checkpoint, func() error, error) {
 		f.Close()
 		return nil, nil, err
 	}
-	ck, err := parseSafetensors(f, st.Size(), path)
+	ck, err := parse(f, st.Size(), path)
 	if err != nil {
 		f.Close()
 		return nil, nil, err

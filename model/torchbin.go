@@ -111,17 +111,19 @@ var torchStorageTypes = map[string]*torchStorageType{
 
 var integerSizes = map[string]int{"LongStorage": 8, "IntStorage": 4, "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1}
 
-// openTorchBin indexes the tensors of a torch.save zip archive.
-func openTorchBin(filename string) (ck *checkpoint, closeFn func() error, err error) {
-	zr, err := zip.OpenReader(filename)
+// openTorchBin indexes the tensors of a torch.save zip archive; the file
+// stays open until the returned close is called.
+func openTorchBin(path string) (*checkpoint, func() error, error) {
+	return openCheckpoint(path, parseTorchBin)
+}
+
+// parseTorchBin indexes the tensors of a torch.save archive of size bytes
+// read from r; the tensors read their data from r when asked.
+func parseTorchBin(r io.ReaderAt, size int64, filename string) (*checkpoint, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a PyTorch zip checkpoint (legacy pre-1.6 files are not supported): %w", filename, err)
+		return nil, fmt.Errorf("%s: not a PyTorch zip checkpoint (legacy pre-1.6 files are not supported): %w", filename, err)
 	}
-	defer func() {
-		if err != nil {
-			zr.Close()
-		}
-	}()
 	var pkl *zip.File
 	records := map[string]*zip.File{}
 	for _, f := range zr.File {
@@ -133,36 +135,56 @@ func openTorchBin(filename string) (ck *checkpoint, closeFn func() error, err er
 			records[base] = f
 		}
 		if base == "constants.pkl" {
-			return nil, nil, fmt.Errorf("%s: a TorchScript archive, not a state dict", filename)
+			return nil, fmt.Errorf("%s: a TorchScript archive, not a state dict", filename)
 		}
 	}
 	if pkl == nil {
-		return nil, nil, fmt.Errorf("%s: no data.pkl in the archive", filename)
+		return nil, fmt.Errorf("%s: no data.pkl in the archive", filename)
 	}
 	if pkl.UncompressedSize64 > maxPickleBytes {
-		return nil, nil, fmt.Errorf("%s: data.pkl declares %d bytes, more than the %d accepted", filename, pkl.UncompressedSize64, maxPickleBytes)
+		return nil, fmt.Errorf("%s: data.pkl declares %d bytes, more than the %d accepted", filename, pkl.UncompressedSize64, maxPickleBytes)
 	}
 	rc, err := pkl.Open()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: data.pkl: %w", filename, err)
+		return nil, fmt.Errorf("%s: data.pkl: %w", filename, err)
 	}
 	prog, err := io.ReadAll(io.LimitReader(rc, maxPickleBytes+1))
 	rc.Close()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: data.pkl: %w", filename, err)
+		return nil, fmt.Errorf("%s: data.pkl: %w", filename, err)
 	}
-	obj, err := unpickleStateDict(prog, records)
+	obj, err := unpickleStateDict(prog, records, size)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: data.pkl: %w", filename, err)
+		return nil, fmt.Errorf("%s: data.pkl: %w", filename, err)
 	}
-	ck, err = stateDictTensors(obj, filename)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ck, zr.Close, nil
+	return stateDictTensors(obj, filename)
 }
 
-func unpickleStateDict(prog []byte, records map[string]*zip.File) (obj interface{}, err error) {
+// checkRecord checks what a storage record's zip header declares against
+// the archive (archiveSize bytes): archive/zip takes the sizes on trust, so
+// a record may claim a terabyte that the file does not hold, and reading
+// it would allocate the claim before finding out.
+func checkRecord(f *zip.File, key string, archiveSize int64) error {
+	off, err := f.DataOffset()
+	if err != nil {
+		return fmt.Errorf("storage %q: %w", key, err)
+	}
+	if off < 0 || f.CompressedSize64 > uint64(archiveSize) || uint64(off) > uint64(archiveSize)-f.CompressedSize64 {
+		return fmt.Errorf("storage %q declares %d bytes at offset %d, which extends past the end of the archive (%d bytes)", key, f.CompressedSize64, off, archiveSize)
+	}
+	if f.Method == zip.Store && f.UncompressedSize64 != f.CompressedSize64 {
+		return fmt.Errorf("storage %q is stored (uncompressed) but declares %d bytes uncompressed and %d stored", key, f.UncompressedSize64, f.CompressedSize64)
+	}
+	if f.Method != zip.Store && f.UncompressedSize64 > 1100*f.CompressedSize64 {
+		// DEFLATE cannot compress more than 1032:1.
+		return fmt.Errorf("storage %q: implausible compression ratio (%d bytes from %d)", key, f.UncompressedSize64, f.CompressedSize64)
+	}
+	return nil
+}
+
+// unpickleStateDict runs the pickle program of a state dict whose storages
+// are the records of an archive of archiveSize bytes.
+func unpickleStateDict(prog []byte, records map[string]*zip.File, archiveSize int64) (obj interface{}, err error) {
 	if err := checkPickle(prog); err != nil {
 		return nil, err
 	}
@@ -212,11 +234,11 @@ func unpickleStateDict(prog []byte, records map[string]*zip.File) (obj interface
 		if typ.dt != nil {
 			es = typ.dt.size
 		}
+		if err := checkRecord(f, key, archiveSize); err != nil {
+			return nil, err
+		}
 		if uint64(size) > f.UncompressedSize64/uint64(es) {
 			return nil, fmt.Errorf("storage %q declares %d elements of %d bytes, but holds %d bytes", key, size, es, f.UncompressedSize64)
-		}
-		if f.Method != zip.Store && f.UncompressedSize64 > 1100*f.CompressedSize64 {
-			return nil, fmt.Errorf("storage %q: implausible compression ratio", key)
 		}
 		s := &torchStorage{typ: typ, key: key, size: int64(size), file: f}
 		storages[key] = s
@@ -309,8 +331,7 @@ func torchTensorReader(tt *torchTensor, name, filename string) (*tensor, error) 
 			if err != nil {
 				return nil, fmt.Errorf("%s: storage of %q: %w", filename, name, err)
 			}
-			buf := make([]byte, st.size*int64(st.typ.dt.size))
-			_, err = io.ReadFull(rc, buf)
+			buf, err := readStorage(rc, st.size*int64(st.typ.dt.size), st.file.Method == zip.Store)
 			rc.Close()
 			if err != nil {
 				return nil, fmt.Errorf("%s: storage of %q: %w", filename, name, err)
@@ -323,6 +344,28 @@ func torchTensorReader(tt *torchTensor, name, filename string) (*tensor, error) 
 		return out, nil
 	}
 	return t, nil
+}
+
+// readStorage reads the n bytes of a storage. A stored record's bytes were
+// checked to lie in the file, so its buffer is allocated at once; a
+// compressed one grows with the data actually inflated, so that a record
+// declaring more than it holds fails having allocated only what it held.
+func readStorage(r io.Reader, n int64, stored bool) ([]byte, error) {
+	if stored {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(r, n))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(buf)) != n {
+		return nil, fmt.Errorf("%d bytes, want %d: %w", len(buf), n, io.ErrUnexpectedEOF)
+	}
+	return buf, nil
 }
 
 // gather copies a strided view into dst in row-major order.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/internal/racedetect"
 	"github.com/splade-go/splade/internal/shareddata"
 	"github.com/splade-go/splade/sparse"
 )
@@ -63,9 +64,13 @@ func readEncodings(t *testing.T, path string, scale float32, limit int) []sparse
 // brute-force scan on an unquantized index.
 func TestRealEncodings(t *testing.T) {
 	dir := shareddata.Require(t, "splade-query-encodings")
-	docs := readEncodings(t, filepath.Join(dir, "topics.beir-v1.0.0-quora.test.splade-pp-ed.tsv.gz"), 100, 5000)
-	queries := readEncodings(t, filepath.Join(dir, "topics.msmarco-passage.dev-subset.splade-pp-ed.tsv.gz"), 1000, 80)
-	if len(docs) < 5000 || len(queries) < 80 {
+	nd, nq := 5000, 80
+	if racedetect.Enabled {
+		nd, nq = 1500, 20 // the race detector slows this test ten-fold
+	}
+	docs := readEncodings(t, filepath.Join(dir, "topics.beir-v1.0.0-quora.test.splade-pp-ed.tsv.gz"), 100, nd)
+	queries := readEncodings(t, filepath.Join(dir, "topics.msmarco-passage.dev-subset.splade-pp-ed.tsv.gz"), 1000, nq)
+	if len(docs) < nd || len(queries) < nq {
 		t.Fatalf("only %d docs and %d queries read", len(docs), len(queries))
 	}
 	for _, q := range []index.Quantization{index.QuantU8, index.QuantF32} {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/internal/racedetect"
 	"github.com/splade-go/splade/sparse"
 )
 
@@ -141,7 +142,11 @@ func TestExactModesAgree(t *testing.T) {
 		ix := buildIndex(t, docs, opt)
 		s := New(ix)
 		r := rand.New(rand.NewPCG(9, 9))
-		for qi := 0; qi < 40; qi++ {
+		nq := 40
+		if racedetect.Enabled {
+			nq = 8 // the race detector slows this test ten-fold
+		}
+		for qi := 0; qi < nq; qi++ {
 			q := randomVector(r, 1500, 1+r.IntN(50))
 			for _, k := range []int{1, 10, 100} {
 				want, err := s.Search(q, Options{K: k, Mode: Exhaustive})

@@ -98,15 +98,19 @@ type QueryInfo struct {
 
 // SearchResponse is the body of a successful search.
 type SearchResponse struct {
-	Query  QueryInfo `json:"query"`
-	Mode   string    `json:"mode"`
-	K      int       `json:"k"`
-	Hits   []Hit     `json:"hits"`
-	TookMS float64   `json:"took_ms"`
+	// Generation is the index generation that answered (it changes when
+	// the server reloads a rebuilt index).
+	Generation string    `json:"generation"`
+	Query      QueryInfo `json:"query"`
+	Mode       string    `json:"mode"`
+	K          int       `json:"k"`
+	Hits       []Hit     `json:"hits"`
+	TookMS     float64   `json:"took_ms"`
 }
 
 // ExplainResponse is the body of a successful explain.
 type ExplainResponse struct {
+	Generation  string      `json:"generation"` // the index generation that answered
 	ID          string      `json:"id"`
 	Passage     string      `json:"passage,omitempty"` // the passage explained, on a passage index
 	Score       float64     `json:"score"`
@@ -124,6 +128,7 @@ type EncodeResponse struct {
 // HealthResponse is the body of GET /healthz.
 type HealthResponse struct {
 	Status      string `json:"status"`
+	Generation  string `json:"generation"`         // the index generation served
 	Docs        int    `json:"docs"`               // documents
 	Passages    int    `json:"passages,omitempty"` // on a passage index
 	Terms       int    `json:"terms"`
@@ -134,10 +139,22 @@ type HealthResponse struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	sn := s.acquire()
+	defer sn.release()
 	writeJSON(w, http.StatusOK, HealthResponse{
-		Status: "ok", Docs: s.ix.NumDocuments(), Passages: s.passageCount(), Terms: s.ix.NumTerms(), TextSearch: s.enc != nil,
-		Fingerprint: s.ix.Meta.Fingerprint, DocTexts: s.docs.hasTexts(), DocVectors: s.docs.hasVectors(),
+		Status: "ok", Generation: sn.gen, Docs: sn.ix.NumDocuments(), Passages: sn.passageCount(), Terms: sn.ix.NumTerms(), TextSearch: s.enc != nil,
+		Fingerprint: sn.ix.Meta.Fingerprint, DocTexts: s.docs.hasTexts(), DocVectors: s.docs.hasVectors(),
 	})
+}
+
+// reload serves POST /admin/reload (enabled by Config.AdminReload).
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	res, err := s.Reload()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "reload failed, still serving generation %s: %v", res.Generation, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 // decode parses one JSON object into v, rejecting unknown fields and
@@ -251,7 +268,7 @@ func parseMode(m string) (search.Mode, error) {
 	return mode, nil
 }
 
-func (s *Server) search(ctx context.Context, body []byte) (any, error) {
+func (s *Server) search(ctx context.Context, sn *snapshot, body []byte) (any, error) {
 	start := time.Now()
 	var req SearchRequest
 	if err := decode(body, &req); err != nil {
@@ -280,31 +297,31 @@ func (s *Server) search(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, info := s.prepare(v, tokens)
+	q, info := sn.prepare(v, tokens)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var hits []search.Hit
 	if len(req.FilterIDs) > 0 {
-		docs, err := s.resolve(req.FilterIDs)
+		docs, err := sn.resolve(req.FilterIDs)
 		if err != nil {
 			return nil, err
 		}
-		hits = s.searcher.Documents(s.scoreDocs(q, docs, len(docs)), req.K)
+		hits = sn.searcher.Documents(sn.scoreDocs(q, docs, len(docs)), req.K)
 	} else {
-		hits, err = s.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha})
+		hits, err = sn.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha})
 		if err != nil {
 			return nil, badRequest("%v", err)
 		}
 	}
-	resp := SearchResponse{Query: info, Mode: mode.String(), K: req.K, Hits: make([]Hit, len(hits))}
+	resp := SearchResponse{Generation: sn.gen, Query: info, Mode: mode.String(), K: req.K, Hits: make([]Hit, len(hits))}
 	if len(req.FilterIDs) > 0 {
 		resp.Mode = "filter"
 	}
 	for i, h := range hits {
 		resp.Hits[i] = Hit{Rank: i + 1, ID: h.ID, Score: h.Score, Text: s.docs.text(h.ID), Passage: h.Passage}
 		if req.Explain {
-			e := s.explainDoc(q, h.Doc, h.ID)
+			e := s.explainDoc(sn, q, h.Doc, h.ID)
 			resp.Hits[i].Explanation = &e
 		}
 	}
@@ -314,11 +331,11 @@ func (s *Server) search(ctx context.Context, body []byte) (any, error) {
 
 // resolve maps external ids to sorted internal ids; unknown ids are an
 // error rather than silently ignored.
-func (s *Server) resolve(ids []string) ([]uint32, error) {
+func (sn *snapshot) resolve(ids []string) ([]uint32, error) {
 	docs := make([]uint32, 0, len(ids))
 	var unknown []string
 	for _, id := range ids {
-		ds, ok := s.lookup(id)
+		ds, ok := sn.lookup(id)
 		if !ok {
 			unknown = append(unknown, fmt.Sprintf("%q", id))
 			continue
@@ -337,7 +354,7 @@ func (s *Server) resolve(ids []string) ([]uint32, error) {
 	return slices.Compact(docs), nil
 }
 
-func (s *Server) explain(ctx context.Context, body []byte) (any, error) {
+func (s *Server) explain(ctx context.Context, sn *snapshot, body []byte) (any, error) {
 	var req ExplainRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -349,22 +366,22 @@ func (s *Server) explain(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, ok := s.lookup(req.ID)
+	ds, ok := sn.lookup(req.ID)
 	if !ok {
 		return nil, &requestError{http.StatusNotFound, fmt.Sprintf("unknown document id %q", req.ID)}
 	}
-	q, info := s.prepare(v, tokens)
+	q, info := sn.prepare(v, tokens)
 	// the best passage (the document itself on a document index)
 	d, score := ds[0], 0.0
-	if hits := s.scoreDocs(q, ds, 1); len(hits) == 1 {
+	if hits := sn.scoreDocs(q, ds, 1); len(hits) == 1 {
 		d, score = hits[0].Doc, hits[0].Score
 	}
-	id := s.ix.DocumentID(s.ix.DocumentOf(d))
-	e := s.explainDoc(q, d, id)
-	return ExplainResponse{ID: id, Passage: s.passageID(d), Score: score, Text: s.docs.text(id), Query: info, Explanation: e}, nil
+	id := sn.ix.DocumentID(sn.ix.DocumentOf(d))
+	e := s.explainDoc(sn, q, d, id)
+	return ExplainResponse{Generation: sn.gen, ID: id, Passage: sn.passageID(d), Score: score, Text: s.docs.text(id), Query: info, Explanation: e}, nil
 }
 
-func (s *Server) encode(ctx context.Context, body []byte) (any, error) {
+func (s *Server) encode(ctx context.Context, _ *snapshot, body []byte) (any, error) {
 	var req EncodeRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ type prepared struct {
 }
 
 // prepare maps v onto the index and describes it for the response.
-func (s *Server) prepare(v sparse.Vector, tokens map[string]bool) (prepared, QueryInfo) {
+func (sn *snapshot) prepare(v sparse.Vector, tokens map[string]bool) (prepared, QueryInfo) {
 	sum := map[uint32]float32{}
 	var order []uint32
 	info := QueryInfo{UnknownTerms: []string{}}
@@ -36,7 +36,7 @@ func (s *Server) prepare(v sparse.Vector, tokens map[string]bool) (prepared, Que
 			merged.Terms = append(merged.Terms, term)
 			merged.Weights = append(merged.Weights, w)
 		}
-		t, ok := s.ix.Lookup(term)
+		t, ok := sn.ix.Lookup(term)
 		if !ok {
 			if !slices.Contains(info.UnknownTerms, term) {
 				info.UnknownTerms = append(info.UnknownTerms, term)
@@ -52,7 +52,7 @@ func (s *Server) prepare(v sparse.Vector, tokens map[string]bool) (prepared, Que
 	p := prepared{ids: order, weights: make([]float32, len(order)), expansion: make([]bool, len(order))}
 	for i, t := range order {
 		p.weights[i] = sum[t]
-		p.expansion[i] = tokens != nil && !tokens[s.ix.Term(t)]
+		p.expansion[i] = tokens != nil && !tokens[sn.ix.Term(t)]
 	}
 	info.Terms = termWeights(merged, tokens, 0)
 	return p, info
@@ -63,14 +63,14 @@ func (s *Server) prepare(v sparse.Vector, tokens map[string]bool) (prepared, Que
 // posting list per document. Matched terms are exactly the query terms
 // present in the document, so this is all an explanation needs from the
 // index.
-func (s *Server) impacts(q prepared, docs []uint32) [][]float32 {
+func (sn *snapshot) impacts(q prepared, docs []uint32) [][]float32 {
 	out := make([][]float32, len(docs))
 	for i := range out {
 		out[i] = make([]float32, len(q.ids))
 	}
 	var c index.Cursor
 	for j, t := range q.ids {
-		c.Open(s.ix, t)
+		c.Open(sn.ix, t)
 		for i, d := range docs {
 			c.NextGEQ(d)
 			if c.Doc() == index.End {
@@ -88,9 +88,9 @@ func (s *Server) impacts(q prepared, docs []uint32) [][]float32 {
 // those that share a term with the query, best first, ties by internal id.
 // Products are added in increasing term id order in float64, as in package
 // search, so a document's score is bit-identical to the searcher's.
-func (s *Server) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
-	imps := s.impacts(q, docs)
-	scale := s.ix.Scale()
+func (sn *snapshot) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
+	imps := sn.impacts(q, docs)
+	scale := sn.ix.Scale()
 	var hits []search.Hit
 	for i, d := range docs {
 		var acc float64
@@ -102,7 +102,7 @@ func (s *Server) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
 			}
 		}
 		if matched {
-			hits = append(hits, search.Hit{Doc: d, ID: s.ix.DocID(d), Score: acc * scale})
+			hits = append(hits, search.Hit{Doc: d, ID: sn.ix.DocID(d), Score: acc * scale})
 		}
 	}
 	slices.SortFunc(hits, func(a, b search.Hit) int {
@@ -127,16 +127,16 @@ func (s *Server) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
 // explainDoc lists the query terms found in document d (on a passage
 // index, passage d of document id) with their contributions, and its
 // heaviest terms when its vector is held.
-func (s *Server) explainDoc(q prepared, d uint32, id string) Explanation {
-	imps := s.impacts(q, []uint32{d})[0]
-	scale := s.ix.Scale()
+func (s *Server) explainDoc(sn *snapshot, q prepared, d uint32, id string) Explanation {
+	imps := sn.impacts(q, []uint32{d})[0]
+	scale := sn.ix.Scale()
 	docTokens := s.tokenSet(s.docs.text(id))
 	e := Explanation{Matched: []Match{}}
 	for j, imp := range imps {
 		if imp == 0 {
 			continue
 		}
-		term := s.ix.Term(q.ids[j])
+		term := sn.ix.Term(q.ids[j])
 		e.Matched = append(e.Matched, Match{
 			Term: term, QueryWeight: float64(q.weights[j]), DocWeight: float64(imp) * scale,
 			Contribution:   float64(q.weights[j]) * float64(imp) * scale,
@@ -152,7 +152,7 @@ func (s *Server) explainDoc(q prepared, d uint32, id string) Explanation {
 		}
 		return 0
 	})
-	if v, ok := s.docs.vector(s.ix.DocID(d)); ok { // a passage's own vector on a passage index
+	if v, ok := s.docs.vector(sn.ix.DocID(d)); ok { // a passage's own vector on a passage index
 		e.DocTerms = termWeights(v, docTokens, s.docTerms)
 	}
 	return e

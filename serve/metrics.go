@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/splade-go/splade/index"
 )
 
 // metrics live in a registry of their own so that several servers (tests)
@@ -26,6 +27,7 @@ type metrics struct {
 	inFlight prometheus.Gauge
 	rejected *prometheus.CounterVec
 	docs     prometheus.Gauge
+	reloads  *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -49,9 +51,17 @@ func newMetrics() *metrics {
 			Name: "splade_index_documents", Help: "Documents in the served index.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.rejected, m.docs,
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "splade_index_reloads_total", Help: "Index reloads by result (ok, unchanged, error).",
+	}, []string{"result"})
+	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.rejected, m.docs, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// setIndex describes the served index.
+func (m *metrics) setIndex(ix *index.Index) {
+	m.docs.Set(float64(ix.NumDocs()))
 }
 
 func (m *metrics) handler() http.Handler {
@@ -137,13 +147,39 @@ func badRequest(format string, args ...any) error {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
+// takeSlot takes a slot of the concurrency semaphore, waiting for one in
+// the bounded queue (Limits.MaxQueued, QueueWait); false means busy.
+func (s *Server) takeSlot(ctx context.Context) bool {
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	default:
+	}
+	if s.queued.Add(1) > int64(s.lim.MaxQueued) {
+		s.queued.Add(-1)
+		return false
+	}
+	defer s.queued.Add(-1)
+	t := time.NewTimer(s.lim.QueueWait)
+	defer t.Stop()
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done(): // client gone
+		return false
+	}
+}
+
 // limited wraps a JSON API handler. It reads the whole body first, bounded
 // (413), so that slow clients hold no slot and the work never touches the
 // request after the handler returns; then it takes a slot of the
-// concurrency semaphore (503 with Retry-After when none is free) and runs
+// concurrency semaphore, waiting in a bounded queue when none is free (503
+// with Retry-After when the queue is full or the wait too long), and runs
 // the work under the request timeout (504). Timed-out work runs to
 // completion holding its slot, so the semaphore bounds real CPU use.
-func (s *Server) limited(work func(ctx context.Context, body []byte) (any, error)) http.Handler {
+func (s *Server) limited(work func(ctx context.Context, sn *snapshot, body []byte) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 			s.metrics.rejected.WithLabelValues("invalid").Inc()
@@ -161,12 +197,11 @@ func (s *Server) limited(work func(ctx context.Context, body []byte) (any, error
 			writeError(w, http.StatusBadRequest, "reading the request body: %v", err)
 			return
 		}
-		select {
-		case s.sem <- struct{}{}:
-		default:
+		if !s.takeSlot(r.Context()) {
 			s.metrics.rejected.WithLabelValues("busy").Inc()
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "server busy: %d requests already running (limit --max-concurrent); retry later", s.lim.MaxConcurrent)
+			writeError(w, http.StatusServiceUnavailable, "server busy: %d requests running and %d waiting (limits --max-concurrent, --max-queued, --queue-wait); retry later",
+				s.lim.MaxConcurrent, s.queued.Load())
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.lim.Timeout)
@@ -184,7 +219,11 @@ func (s *Server) limited(work func(ctx context.Context, body []byte) (any, error
 						res.err = fmt.Errorf("internal error: %v", p)
 					}
 				}()
-				res.v, res.err = work(ctx, body)
+				// The snapshot is held until the work ends, which may be
+				// after a timeout answered the client.
+				sn := s.acquire()
+				defer sn.release()
+				res.v, res.err = work(ctx, sn, body)
 			}()
 			<-s.sem // before answering, so a client's next request finds the slot free
 			done <- res

@@ -7,20 +7,20 @@ package serve
 // lookup returns the internal ids an external id names: on a passage
 // index, a document's passages (a passage id names that passage alone);
 // otherwise the one document.
-func (s *Server) lookup(id string) ([]uint32, bool) {
-	if s.ix.HasPassages() {
-		s.documentsOnce.Do(func() {
-			n := s.ix.NumDocuments()
-			s.documents = make(map[string]uint32, n)
+func (sn *snapshot) lookup(id string) ([]uint32, bool) {
+	if sn.ix.HasPassages() {
+		sn.documentsOnce.Do(func() {
+			n := sn.ix.NumDocuments()
+			sn.documents = make(map[string]uint32, n)
 			for d := range n {
-				s.documents[s.ix.DocumentID(uint32(d))] = uint32(d)
+				sn.documents[sn.ix.DocumentID(uint32(d))] = uint32(d)
 			}
 		})
-		if d, ok := s.documents[id]; ok {
-			return s.ix.Passages(d), true
+		if d, ok := sn.documents[id]; ok {
+			return sn.ix.Passages(d), true
 		}
 	}
-	d, ok := s.docIndex(id)
+	d, ok := sn.docIndex(id)
 	if !ok {
 		return nil, false
 	}
@@ -28,17 +28,17 @@ func (s *Server) lookup(id string) ([]uint32, bool) {
 }
 
 // passageID is the external id of passage d on a passage index, else "".
-func (s *Server) passageID(d uint32) string {
-	if !s.ix.HasPassages() {
+func (sn *snapshot) passageID(d uint32) string {
+	if !sn.ix.HasPassages() {
 		return ""
 	}
-	return s.ix.DocID(d)
+	return sn.ix.DocID(d)
 }
 
 // passageCount is the number of passages of a passage index, else 0.
-func (s *Server) passageCount() int {
-	if !s.ix.HasPassages() {
+func (sn *snapshot) passageCount() int {
+	if !sn.ix.HasPassages() {
 		return 0
 	}
-	return s.ix.NumDocs()
+	return sn.ix.NumDocs()
 }

@@ -29,7 +29,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,15 +45,21 @@ var assets embed.FS
 
 // Limits bound what one request may ask for. Zero values select the defaults.
 type Limits struct {
-	MaxBodyBytes  int64         // request body (default 1 MiB) -> 413
-	MaxQueryChars int           // query text in bytes (default 2000) -> 400
-	MaxQueryTerms int           // entries of a query vector (default 1024, at most search.MaxQueryTerms) -> 400
-	MaxK          int           // results per search (default 1000) -> 400
-	MaxFilterIDs  int           // ids of a filter list (default 10000) -> 400
-	MaxTexts      int           // texts of one encode request (default 32) -> 400
-	MaxExplainK   int           // k of a search that asks for explanations (default 100) -> 400
-	MaxConcurrent int           // searches, explains and encodes running at once (default 8); more -> 503
-	Timeout       time.Duration // per request (default 10s) -> 504
+	MaxBodyBytes  int64 // request body (default 1 MiB) -> 413
+	MaxQueryChars int   // query text in bytes (default 2000) -> 400
+	MaxQueryTerms int   // entries of a query vector (default 1024, at most search.MaxQueryTerms) -> 400
+	MaxK          int   // results per search (default 1000) -> 400
+	MaxFilterIDs  int   // ids of a filter list (default 10000) -> 400
+	MaxTexts      int   // texts of one encode request (default 32) -> 400
+	MaxExplainK   int   // k of a search that asks for explanations (default 100) -> 400
+	MaxConcurrent int   // searches, explains and encodes running at once (default 8)
+	// A request finding every slot taken waits for one, at most QueueWait
+	// (default Timeout) and with at most MaxQueued others (default 128);
+	// beyond either it is answered 503 with Retry-After. Waiting requests
+	// hold their bodies, so MaxQueued x MaxBodyBytes bounds that memory.
+	MaxQueued int
+	QueueWait time.Duration
+	Timeout   time.Duration // per request, once running (default 10s) -> 504
 }
 
 func (l Limits) withDefaults() Limits {
@@ -71,8 +79,12 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxTexts, 32)
 	def(&l.MaxExplainK, 100)
 	def(&l.MaxConcurrent, 8)
+	def(&l.MaxQueued, 128)
 	if l.Timeout <= 0 {
 		l.Timeout = 10 * time.Second
+	}
+	if l.QueueWait <= 0 {
+		l.QueueWait = l.Timeout
 	}
 	return l
 }
@@ -92,26 +104,91 @@ type Config struct {
 	// DocTerms is how many of a document's heaviest terms an explanation
 	// lists when Docs holds its vector (default 30).
 	DocTerms int
+	// OwnsIndex hands Index to the server, which closes it when a reload
+	// replaces it and its last request finishes, or at Close. Otherwise
+	// the caller closes it, after Serve returns.
+	OwnsIndex bool
+	// AdminReload enables POST /admin/reload (as Reload). Leave it off
+	// where untrusted clients reach the server: it makes every caller
+	// able to trigger a full verification of the index.
+	AdminReload bool
 }
 
-// Server is an http.Handler serving one index.
+// Server is an http.Handler serving one index directory. It serves the
+// generation opened first until Reload switches to the one the directory's
+// CURRENT names then.
 type Server struct {
-	ix       *index.Index
-	searcher *search.Searcher
+	root     string // the index directory (parent of the generations)
+	cur      atomic.Pointer[snapshot]
+	reloadMu sync.Mutex // one reload at a time
 	enc      *model.Encoder
 	docs     *DocStore
 	lim      Limits
 	log      *slog.Logger
 	docTerms int
 	sem      chan struct{}
+	queued   atomic.Int64 // requests waiting for a slot of sem
 	metrics  *metrics
 	mux      *http.ServeMux
+	// adminReload enables POST /admin/reload.
+	adminReload bool
+	closed      bool // Close was called (guarded by reloadMu)
+}
+
+// snapshot is one opened index generation and what requests derive from
+// it. A request holds a reference from its start to its end, so it sees
+// one index throughout, never a mix of two and never a closed one; Reload
+// replaces the server's snapshot atomically, and the replaced one is closed
+// (unmapped) when its last request releases it.
+type snapshot struct {
+	ix       *index.Index
+	searcher *search.Searcher
+	gen      string // generation directory name
+	owned    bool   // opened by Reload, so closed by the server
+	log      *slog.Logger
+	// refs counts one for being the server's current snapshot plus one per
+	// request using it; at zero the snapshot is retired for good.
+	refs atomic.Int64
 
 	idsOnce sync.Once
 	ids     map[string]uint32 // external -> internal document id, built on first use
 
 	documentsOnce sync.Once
 	documents     map[string]uint32 // passage index: document id -> number, built on first use
+}
+
+func newSnapshot(ix *index.Index, owned bool, log *slog.Logger) *snapshot {
+	sn := &snapshot{ix: ix, searcher: search.New(ix), gen: filepath.Base(ix.Dir()), owned: owned, log: log}
+	sn.refs.Store(1)
+	return sn
+}
+
+// acquire returns the current snapshot with a reference taken; the caller
+// must release it.
+func (s *Server) acquire() *snapshot {
+	for {
+		sn := s.cur.Load()
+		n := sn.refs.Load()
+		if n > 0 && sn.refs.CompareAndSwap(n, n+1) {
+			return sn
+		}
+		// A snapshot whose count reached zero has been replaced and
+		// closed: loading the pointer again finds its successor (the swap
+		// precedes the last release), unless the server was closed.
+		if n == 0 && s.cur.Load() == sn {
+			panic("serve: request to a closed server")
+		}
+	}
+}
+
+// release drops a reference; the last one closes an index the server
+// opened (the index given in Config stays the caller's to close).
+func (sn *snapshot) release() {
+	if sn.refs.Add(-1) == 0 && sn.owned {
+		if err := sn.ix.Close(); err != nil {
+			sn.log.Warn("closing a replaced index", "generation", sn.gen, "err", err)
+		}
+	}
 }
 
 // New checks the configuration and returns a Server. It refuses an encoder
@@ -121,27 +198,24 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Index == nil {
 		return nil, errors.New("serve: no index")
 	}
-	if cfg.Encoder != nil {
-		want := cfg.Index.Meta.Fingerprint
-		got := cfg.Encoder.Tokenizer().Fingerprint()
-		if want != "" && want != got {
-			return nil, fmt.Errorf("serve: model fingerprint %s differs from index %s fingerprint %s: the index was built from vectors of another model or vocabulary", got, cfg.Index.Dir(), want)
-		}
-	}
 	s := &Server{
-		ix:       cfg.Index,
-		searcher: search.New(cfg.Index),
-		enc:      cfg.Encoder,
-		docs:     cfg.Docs,
-		lim:      cfg.Limits.withDefaults(),
-		log:      cfg.Logger,
-		docTerms: cfg.DocTerms,
-		metrics:  newMetrics(),
-		mux:      http.NewServeMux(),
+		root:        filepath.Dir(cfg.Index.Dir()),
+		enc:         cfg.Encoder,
+		docs:        cfg.Docs,
+		lim:         cfg.Limits.withDefaults(),
+		log:         cfg.Logger,
+		docTerms:    cfg.DocTerms,
+		metrics:     newMetrics(),
+		mux:         http.NewServeMux(),
+		adminReload: cfg.AdminReload,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if err := s.checkFingerprint(cfg.Index); err != nil {
+		return nil, err
+	}
+	s.cur.Store(newSnapshot(cfg.Index, cfg.OwnsIndex, s.log))
 	if s.docTerms <= 0 {
 		s.docTerms = 30
 	}
@@ -149,9 +223,109 @@ func New(cfg Config) (*Server, error) {
 		s.log.Warn("index records no fingerprint: cannot check that the model encodes queries in the index's term space", "index", cfg.Index.Dir())
 	}
 	s.sem = make(chan struct{}, s.lim.MaxConcurrent)
-	s.metrics.docs.Set(float64(cfg.Index.NumDocs()))
+	s.metrics.setIndex(cfg.Index)
 	s.routes()
 	return s, nil
+}
+
+// checkFingerprint refuses an index whose vectors come from another
+// vocabulary than the encoder's.
+func (s *Server) checkFingerprint(ix *index.Index) error {
+	if s.enc == nil {
+		return nil
+	}
+	want := ix.Meta.Fingerprint
+	if got := s.enc.Tokenizer().Fingerprint(); want != "" && want != got {
+		return fmt.Errorf("serve: model fingerprint %s differs from index %s fingerprint %s: the index was built from vectors of another model or vocabulary", got, ix.Dir(), want)
+	}
+	return nil
+}
+
+// ReloadResult tells what a reload did.
+type ReloadResult struct {
+	Generation string `json:"generation"` // the generation served now
+	Previous   string `json:"previous"`   // the one served before
+	Reloaded   bool   `json:"reloaded"`   // false when CURRENT still names the served generation
+	Docs       int    `json:"docs"`
+	// TookMS is the time spent opening and verifying the generation.
+	TookMS float64 `json:"took_ms"`
+}
+
+// Reload serves the generation that the index directory's CURRENT names
+// now, when it differs from the one served: it opens and verifies it (every
+// checksum), then swaps it in atomically. Requests already running finish
+// on the old generation, which is closed after the last of them; requests
+// that start after the swap see the new one. A generation that fails to
+// open, or whose fingerprint differs from the model's, is an error and the
+// old one keeps serving. Reloads are serialized. Texts and vectors held in
+// Config.Docs are kept as they are.
+func (s *Server) Reload() (ReloadResult, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.closed {
+		return ReloadResult{}, errors.New("serve: reload of a closed server")
+	}
+	start := time.Now()
+	old := s.cur.Load()
+	res := ReloadResult{Generation: old.gen, Previous: old.gen, Docs: old.ix.NumDocuments()}
+	ix, err := s.openCurrent(old.gen)
+	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("error").Inc()
+		s.log.Error("reload failed; still serving the previous index", "generation", old.gen, "err", err)
+		return res, err
+	}
+	if ix == nil {
+		s.metrics.reloads.WithLabelValues("unchanged").Inc()
+		return res, nil
+	}
+	s.cur.Store(newSnapshot(ix, true, s.log))
+	old.release()
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	s.metrics.setIndex(ix)
+	res.Generation, res.Reloaded, res.Docs = filepath.Base(ix.Dir()), true, ix.NumDocuments()
+	s.log.Info("index reloaded", "generation", res.Generation, "previous", old.gen, "docs", res.Docs, "ms", res.TookMS)
+	return res, nil
+}
+
+// openCurrent opens the generation CURRENT names, or returns nil when that
+// is served already. A build that commits meanwhile removes the
+// generation just read from CURRENT, so a vanished file means reading
+// CURRENT again.
+func (s *Server) openCurrent(served string) (*index.Index, error) {
+	for attempt := 0; ; attempt++ {
+		gen, err := index.CurrentGeneration(s.root)
+		if err != nil {
+			return nil, err
+		}
+		if gen == served {
+			return nil, nil
+		}
+		ix, err := index.Open(s.root)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkFingerprint(ix); err != nil {
+			ix.Close()
+			return nil, err
+		}
+		return ix, nil
+	}
+}
+
+// Close closes the served index, once the requests using it finish, when
+// the server owns it (opened by Reload, or given with Config.OwnsIndex).
+// The server must not serve requests afterwards.
+func (s *Server) Close() {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.cur.Load().release()
+	}
 }
 
 // Registry returns the Prometheus registry of the server's metrics, to add
@@ -169,6 +343,9 @@ func (s *Server) routes() {
 	s.handle("POST /v1/search", "search", s.limited(s.search))
 	s.handle("POST /v1/encode", "encode", s.limited(s.encode))
 	s.handle("POST /v1/explain", "explain", s.limited(s.explain))
+	if s.adminReload {
+		s.handle("POST /admin/reload", "reload", http.HandlerFunc(s.reload))
+	}
 	s.handle("GET /v1/", "unknown", http.HandlerFunc(s.notFound))
 	s.handle("GET /", "web", http.FileServerFS(web))
 }
@@ -191,7 +368,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String(), "docs", s.ix.NumDocs(), "text_search", s.enc != nil)
+	sn := s.cur.Load()
+	s.log.Info("serving", "addr", ln.Addr().String(), "generation", sn.gen, "docs", sn.ix.NumDocs(), "text_search", s.enc != nil)
 	select {
 	case err := <-errc:
 		return err
@@ -222,15 +400,15 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 // docIndex returns the internal id of an external document id.
-func (s *Server) docIndex(id string) (uint32, bool) {
-	s.idsOnce.Do(func() {
-		n := s.ix.NumDocs()
-		s.ids = make(map[string]uint32, n)
+func (sn *snapshot) docIndex(id string) (uint32, bool) {
+	sn.idsOnce.Do(func() {
+		n := sn.ix.NumDocs()
+		sn.ids = make(map[string]uint32, n)
 		for d := range n {
-			s.ids[s.ix.DocID(uint32(d))] = uint32(d)
+			sn.ids[sn.ix.DocID(uint32(d))] = uint32(d)
 		}
 	})
-	d, ok := s.ids[id]
+	d, ok := sn.ids[id]
 	return d, ok
 }
 

@@ -336,7 +336,7 @@ func TestBusyAndTimeout(t *testing.T) {
 	vec := SearchRequest{Query: Query{Vector: vectorJSON(g.Query(0).Vector)}}
 
 	// A failure inside the work is a 500 with a JSON error, and frees the slot.
-	boom := s.limited(func(ctx context.Context, body []byte) (any, error) { panic("boom") })
+	boom := s.limited(func(ctx context.Context, _ *snapshot, body []byte) (any, error) { panic("boom") })
 	rec := newRecorder()
 	boom.ServeHTTP(rec, mustRequest(t, http.MethodPost, "/v1/search", "{}"))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "internal error: boom") {
@@ -354,7 +354,7 @@ func TestBusyAndTimeout(t *testing.T) {
 	<-s.sem
 
 	release := make(chan struct{})
-	slow := s.limited(func(ctx context.Context, body []byte) (any, error) {
+	slow := s.limited(func(ctx context.Context, _ *snapshot, body []byte) (any, error) {
 		<-release
 		return "late", nil
 	})
@@ -433,7 +433,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/v1/search", "/v1/explain", "/v1/encode", "/healthz", "/metrics", "/openapi.yaml", "/"} {
+	for _, p := range []string{"/v1/search", "/v1/explain", "/v1/encode", "/healthz", "/admin/reload", "/metrics", "/openapi.yaml", "/"} {
 		if !strings.Contains(string(b), "\n  "+p+":\n") {
 			t.Errorf("openapi.yaml does not describe %s", p)
 		}

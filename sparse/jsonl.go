@@ -58,7 +58,7 @@ func (r *Reader) Next() (Record, error) {
 			if errors.Is(err, io.EOF) {
 				return Record{}, io.EOF
 			}
-			return Record{}, fmt.Errorf("%s:%d: %w", r.name, r.lines.Line()+1, err)
+			return Record{}, fmt.Errorf("%s:%d: %w", r.name, r.lines.Line(), err)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue

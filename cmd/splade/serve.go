@@ -22,12 +22,17 @@ func init() {
 }
 
 const serveHelp = `Serves an index over HTTP until SIGINT or SIGTERM, then shuts down
-gracefully (requests in flight finish, up to --grace).
+gracefully (requests in flight finish, up to --grace). SIGHUP reloads the
+index: when a new build has committed another generation (splade index
+--output on the same directory), it is opened, verified and swapped in
+atomically; requests running finish on the old one, which is then closed.
+A failed reload is logged and the old index keeps serving.
 
   POST /v1/search   {"text": "..."} or {"vector": {term: weight}}, "k", "mode"
                     (exact or approximate), "filter_ids", "explain"
   POST /v1/explain  {"text"|"vector", "id"}: matched terms and contributions
   POST /v1/encode   {"texts": [...]}: SPLADE vectors (needs --model)
+  POST /admin/reload reloads like SIGHUP (only with --admin-reload)
   GET  /healthz, /metrics (Prometheus), /openapi.yaml (API description)
   GET  /            web page: search box, results, matched and expansion terms
 
@@ -69,9 +74,12 @@ func runServe(args []string) error {
 	fs.IntVar(&lim.MaxFilterIDs, "max-filter-ids", 10000, "most ids in filter_ids (400 above)")
 	fs.IntVar(&lim.MaxTexts, "max-texts", 32, "most texts per /v1/encode request (400 above)")
 	fs.IntVar(&lim.MaxConcurrent, "max-concurrent", 2*runtime.GOMAXPROCS(0), "searches/encodes running at once (503 with Retry-After above)")
-	fs.DurationVar(&lim.Timeout, "timeout", 10*time.Second, "per-request time limit (504 above)")
+	fs.IntVar(&lim.MaxQueued, "max-queued", 128, "requests that may wait for a slot when --max-concurrent are running (503 above)")
+	fs.DurationVar(&lim.Timeout, "timeout", 10*time.Second, "per-request time limit once running (504 above)")
+	fs.DurationVar(&lim.QueueWait, "queue-wait", 10*time.Second, "longest wait for a slot (503 above)")
 	grace := fs.Duration("grace", 15*time.Second, "how long shutdown waits for requests in flight")
 	docTerms := fs.Int("doc-terms", 30, "heaviest document terms per explanation (with --vectors)")
+	adminReload := fs.Bool("admin-reload", false, "enable POST /admin/reload (trusted networks only; SIGHUP reloads either way)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -79,15 +87,10 @@ func runServe(args []string) error {
 		return usagef("--index is required (see splade serve -h)")
 	}
 	if lim.MaxBodyBytes <= 0 || lim.MaxQueryChars <= 0 || lim.MaxQueryTerms <= 0 || lim.MaxK <= 0 || lim.MaxExplainK <= 0 ||
-		lim.MaxFilterIDs <= 0 || lim.MaxTexts <= 0 || lim.MaxConcurrent <= 0 || lim.Timeout <= 0 || *grace < 0 || *maxLen <= 0 || *threads < 0 || *docTerms <= 0 {
+		lim.MaxFilterIDs <= 0 || lim.MaxTexts <= 0 || lim.MaxConcurrent <= 0 || lim.MaxQueued <= 0 || lim.Timeout <= 0 || lim.QueueWait <= 0 || *grace < 0 || *maxLen <= 0 || *threads < 0 || *docTerms <= 0 {
 		return usagef("limits, --timeout, --max-length and --doc-terms must be positive, --grace and --threads not negative")
 	}
-	ix, err := index.Open(*dir)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	cfg := serve.Config{Index: ix, Limits: lim, Logger: slog.Default(), DocTerms: *docTerms}
+	cfg := serve.Config{OwnsIndex: true, AdminReload: *adminReload, Limits: lim, Logger: slog.Default(), DocTerms: *docTerms}
 	if *modelDir != "" {
 		md, err := encoderDir(*modelDir, true)
 		if err != nil {
@@ -119,16 +122,37 @@ func runServe(args []string) error {
 			slog.Info("vectors loaded", "file", *vectorsPath, "docs", n)
 		}
 	}
-	srv, err := serve.New(cfg)
-	if err != nil {
+	// Opened last, so that every error before leaves nothing to close;
+	// from New on the server owns it.
+	var err error
+	if cfg.Index, err = index.Open(*dir); err != nil {
 		return err
 	}
+	srv, err := serve.New(cfg)
+	if err != nil {
+		cfg.Index.Close()
+		return err
+	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				srv.Reload() // logs its outcome
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	if err := srv.Serve(ctx, ln, *grace); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

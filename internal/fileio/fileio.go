@@ -70,7 +70,9 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 	return &LineReader{r: bufio.NewReaderSize(r, 1<<16), max: max}
 }
 
-// Line returns the 1-based number of the line returned last.
+// Line returns the 1-based number of the line returned last, or of the
+// line that failed when Next returned an error other than io.EOF, so that
+// callers name the right line in every message.
 func (l *LineReader) Line() int { return l.line }
 
 // Next returns the next line (valid until the following call), io.EOF at the
@@ -87,11 +89,20 @@ func (l *LineReader) Next() ([]byte, error) {
 			l.line++
 			return nil, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, l.max)
 		}
+		if need := len(l.buf) + len(chunk); need > cap(l.buf) {
+			// Grow by doubling, never past the bound: reading a line then
+			// allocates at most twice the bound in all, however long the
+			// line is.
+			nb := make([]byte, len(l.buf), min(max(2*cap(l.buf), need, 4096), l.max+2))
+			copy(nb, l.buf)
+			l.buf = nb
+		}
 		l.buf = append(l.buf, chunk...)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
+			l.line++
 			return nil, err
 		}
 		if len(l.buf) == 0 && err != nil {
