@@ -27,7 +27,7 @@ const EnvPath = "SPLADE_KERNELS"
 type microKernel struct {
 	name   string
 	mr, nr int // tile rows and columns
-	kc, mc int // K and M blocking (cache sizes in elements)
+	mc     int // M blocking: rows of A per block (see kBlock for K)
 	fn     func(k int, a *float32, b *float32, bstride uintptr, c *float32, ldc uintptr, bias *float32, accum bool)
 }
 
@@ -37,7 +37,7 @@ var (
 )
 
 func init() {
-	available = append(archKernels(), &microKernel{name: PathGeneric, mr: 4, nr: 16, kc: 256, mc: 64, fn: kernGo})
+	available = append(archKernels(), &microKernel{name: PathGeneric, mr: 4, nr: 16, mc: 48, fn: kernGo})
 	current.Store(available[0])
 	if name := os.Getenv(EnvPath); name != "" {
 		if err := SetPath(name); err != nil {

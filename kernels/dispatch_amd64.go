@@ -22,10 +22,10 @@ func kernAVX2(k int, a *float32, b *float32, bstride uintptr, c *float32, ldc ui
 func archKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, &microKernel{name: PathAVX512, mr: mrAVX512, nr: 32, kc: 256, mc: 128, fn: kernAVX512})
+		ks = append(ks, &microKernel{name: PathAVX512, mr: mrAVX512, nr: 32, mc: 48, fn: kernAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, &microKernel{name: PathAVX2, mr: mrAVX2, nr: 16, kc: 256, mc: 120, fn: kernAVX2})
+		ks = append(ks, &microKernel{name: PathAVX2, mr: mrAVX2, nr: 16, mc: 48, fn: kernAVX2})
 	}
 	return ks
 }

@@ -11,8 +11,9 @@
 // accumulators, enough independent FMA chains to fill two FMA pipes) and a
 // 6x16 tile on AVX2+FMA (12 ymm accumulators). Around them, plain Go does
 // the BLIS-style blocking: weights are packed once into 16-column panels
-// (Pack), activations are packed per K block of 256 so a kernel streams two
-// contiguous arrays, and workers split output columns, which keeps both
+// (Pack), activations are packed once per product into blocks of rows so a
+// kernel streams two contiguous arrays (over the whole inner dimension: see
+// kBlock), and workers split output columns, which keeps both
 // cores streaming weights at memory bandwidth for one short query and
 // computing from cache for a large batch.
 //
@@ -208,7 +209,7 @@ func (p *Packed) matMul(pool *Pool, y, x []float32, m int, o mmOpts) {
 		_ = bias[p.Out-1]
 	}
 	mk := current.Load()
-	kc := kBlock(mk, m, p.In)
+	kc := kBlock(p.In)
 	bufp := getScratch(roundUp(m, mk.mr) * p.In)
 	defer scratchPool.Put(bufp)
 	apack := *bufp
@@ -241,7 +242,7 @@ func (p *Packed) SpladePool(pool *Pool, out, h []float32, segs []int, bias []flo
 		_ = bias[p.Out-1]
 	}
 	mk := current.Load()
-	kc := kBlock(mk, m, p.In)
+	kc := kBlock(p.In)
 	bufp := getScratch(roundUp(m, mk.mr) * p.In)
 	defer scratchPool.Put(bufp)
 	apack := *bufp

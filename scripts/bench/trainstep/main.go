@@ -13,7 +13,7 @@
 //	go run ./scripts/bench/trainstep -layers 4 -hidden 256 -heads 4 -batch 16 -qlen 32 -dlen 256
 //
 // It prints one JSON object: the configuration, the median and every
-// step's seconds, and steps/s.
+// step's seconds, steps/s, and every step's CPU seconds (all threads).
 package main
 
 import (
@@ -26,6 +26,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/splade-go/splade/internal/cputime"
 	"github.com/splade-go/splade/kernels"
 	"github.com/splade-go/splade/model"
 	"github.com/splade-go/splade/train"
@@ -121,13 +122,13 @@ func run(layers, hidden, heads, vocab, B, qlen, dlen, threads, warmup, steps int
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	times := make([]float64, steps)
+	times, cpu := make([]float64, steps), make([]float64, steps)
 	for i := range times {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cputime.Seconds()
 		if err := step(); err != nil {
 			return err
 		}
-		times[i] = time.Since(t0).Seconds()
+		times[i], cpu[i] = time.Since(t0).Seconds(), cputime.Seconds()-c0
 	}
 	sorted := append([]float64(nil), times...)
 	sort.Float64s(sorted)
@@ -138,6 +139,6 @@ func run(layers, hidden, heads, vocab, B, qlen, dlen, threads, warmup, steps int
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"engine": "go " + kernels.Path(), "layers": layers, "hidden": hidden, "heads": heads, "vocab": vocab,
 		"batch": B, "qlen": qlen, "dlen": dlen, "threads": threads, "params": m.NumParams(),
-		"step_s": times, "median_s": med, "steps_per_s": 1 / med,
+		"step_s": times, "median_s": med, "steps_per_s": 1 / med, "cpu_s": cpu,
 	})
 }
