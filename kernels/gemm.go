@@ -29,6 +29,12 @@ func packB(dst, b []float32, k, n, rs, cs, np int) {
 			packRows8(d[8:], panelW, b[(j0+8)*cs:], cs, k)
 			continue
 		}
+		if cs == 1 && w == panelW && k > 0 {
+			_ = b[(k-1)*rs+j0+panelW-1]
+			if copyRowsFast(d, panelW, b[j0:], rs, k, panelW) {
+				continue
+			}
+		}
 		for l := 0; l < k; l++ {
 			row := d[l*panelW : (l+1)*panelW]
 			if cs == 1 {
@@ -60,10 +66,15 @@ func packA(dst, a []float32, mb, kb, rs, cs, mr int) {
 			}
 			continue
 		}
-		if rs == 1 && rows == mr && mr == 8 {
-			// Transposed source: each k step is 8 contiguous floats.
-			for l := 0; l < kb; l++ {
-				*(*[8]float32)(d[l*8:]) = *(*[8]float32)(a[i0+l*cs:])
+		if rs == 1 && rows == mr && mr%8 == 0 && kb > 0 {
+			// Transposed source: each k step is mr contiguous floats.
+			_ = a[i0+(kb-1)*cs+mr-1]
+			for r := 0; r < mr; r += 8 {
+				if !copyRowsFast(d[r:], mr, a[i0+r:], cs, kb, 8) {
+					for l := 0; l < kb; l++ {
+						copy(d[l*mr+r:l*mr+r+8], a[i0+r+l*cs:])
+					}
+				}
 			}
 			continue
 		}
