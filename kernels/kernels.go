@@ -296,22 +296,35 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // x = (x - mean) / sqrt(var + eps) * gamma + beta, with the biased variance
 // as PyTorch computes it.
 func LayerNorm(x []float32, rows, dim int, gamma, beta []float32, eps float32) {
+	LayerNormTo(x, x, rows, dim, gamma, beta, eps, nil, nil)
+}
+
+// LayerNormTo is LayerNorm from x into y (which may be x); when mean and
+// rstd are non-nil it also stores each row's mean and 1/sqrt(var + eps)
+// in them (as float32), which a backward pass needs. The statistics are
+// accumulated in float64, and every element is then rounded exactly as
+// float32((x - mean) * rstd) * gamma + beta.
+func LayerNormTo(y, x []float32, rows, dim int, gamma, beta []float32, eps float32, mean, rstd []float32) {
+	gamma, beta = gamma[:dim], beta[:dim]
 	for r := 0; r < rows; r++ {
-		v := x[r*dim : (r+1)*dim]
-		var mean float64
-		for _, f := range v {
-			mean += float64(f)
+		v, out := x[r*dim:(r+1)*dim], y[r*dim:(r+1)*dim]
+		s, done := lnSumFast(v)
+		for _, f := range v[done:] {
+			s += float64(f)
 		}
-		mean /= float64(dim)
-		var variance float64
-		for _, f := range v {
-			d := float64(f) - mean
-			variance += d * d
+		mu := s / float64(dim)
+		q, done := lnSqFast(v, mu)
+		for _, f := range v[done:] {
+			d := float64(f) - mu
+			q += d * d
 		}
-		variance /= float64(dim)
-		inv := 1 / math.Sqrt(variance+float64(eps))
-		for i, f := range v {
-			v[i] = float32((float64(f)-mean)*inv)*gamma[i] + beta[i]
+		inv := 1 / math.Sqrt(q/float64(dim)+float64(eps))
+		done = lnApplyFast(out, v, gamma, beta, mu, inv)
+		for i := done; i < dim; i++ {
+			out[i] = float32((float64(v[i])-mu)*inv)*gamma[i] + beta[i]
+		}
+		if mean != nil {
+			mean[r], rstd[r] = float32(mu), float32(inv)
 		}
 	}
 }

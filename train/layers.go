@@ -74,31 +74,12 @@ type layerNorm struct {
 }
 
 // forward sets y = LN(x) for n rows, storing the statistics in mean and
-// rstd (length n). It computes exactly as kernels.LayerNorm (float64
-// statistics, the same rounding), so the training model and the encoder
-// agree bit for bit on this layer.
+// rstd (length n). It is kernels.LayerNormTo, so the training model and
+// the encoder agree bit for bit on this layer.
 func (ln *layerNorm) forward(pool *kernels.Pool, y, x, mean, rstd []float32, n int) {
 	d := ln.dim
 	pool.For(n, rowGrain, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			v, out := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			var mu float64
-			for _, f := range v {
-				mu += float64(f)
-			}
-			mu /= float64(d)
-			var variance float64
-			for _, f := range v {
-				e := float64(f) - mu
-				variance += e * e
-			}
-			variance /= float64(d)
-			inv := 1 / math.Sqrt(variance+float64(ln.eps))
-			for i, f := range v {
-				out[i] = float32((float64(f)-mu)*inv)*ln.gamma[i] + ln.beta[i]
-			}
-			mean[r], rstd[r] = float32(mu), float32(inv)
-		}
+		kernels.LayerNormTo(y[lo*d:hi*d], x[lo*d:hi*d], hi-lo, d, ln.gamma, ln.beta, ln.eps, mean[lo:hi], rstd[lo:hi])
 	})
 }
 
