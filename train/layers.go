@@ -180,9 +180,11 @@ func (a *attention) forward(pool *kernels.Pool, ctx, probs, qkv []float32, segs,
 			}
 			p := probs[off[s]+h*T*T : off[s]+(h+1)*T*T]
 			q, k, v := qkv[r0*ld+h*dh:], qkv[r0*ld+H+h*dh:], qkv[r0*ld+2*H+h*dh:]
-			kernels.Gemm(false, true, T, T, dh, scale, q, ld, k, ld, 0, p, T)
+			// The scale goes into the softmax (the same rounding as the
+			// product's alpha), so the product stores its tiles directly.
+			kernels.Gemm(false, true, T, T, dh, 1, q, ld, k, ld, 0, p, T)
 			for i := 0; i < T; i++ {
-				kernels.Softmax(p[i*T : (i+1)*T])
+				kernels.SoftmaxScaled(p[i*T:(i+1)*T], scale)
 			}
 			kernels.Gemm(false, false, T, dh, T, 1, p, T, v, ld, 0, ctx[r0*H+h*dh:], H)
 		}
@@ -217,6 +219,9 @@ func (a *attention) backward(pool *kernels.Pool, dqkv, dctx, probs, qkv []float3
 			dc := dctx[r0*H+h*dh:]
 			kernels.Gemm(false, true, T, T, dh, 1, dc, H, v, ld, 0, ds, T) // dP
 			kernels.Gemm(true, false, T, dh, T, 1, p, T, dc, H, 0, dv, ld)
+			// dS is stored scaled, so that the products below run without
+			// an alpha (exactly the same values when the scale is a power
+			// of two, as 1/sqrt(64) is).
 			for i := 0; i < T; i++ {
 				pr, dr := p[i*T:(i+1)*T], ds[i*T:(i+1)*T]
 				var dot float32
@@ -224,11 +229,11 @@ func (a *attention) backward(pool *kernels.Pool, dqkv, dctx, probs, qkv []float3
 					dot += pr[j] * dr[j]
 				}
 				for j := range pr {
-					dr[j] = pr[j] * (dr[j] - dot)
+					dr[j] = pr[j] * (dr[j] - dot) * scale
 				}
 			}
-			kernels.Gemm(false, false, T, dh, T, scale, ds, T, k, ld, 0, dq, ld)
-			kernels.Gemm(true, false, T, dh, T, scale, ds, T, q, ld, 0, dk, ld)
+			kernels.Gemm(false, false, T, dh, T, 1, ds, T, k, ld, 0, dq, ld)
+			kernels.Gemm(true, false, T, dh, T, 1, ds, T, q, ld, 0, dk, ld)
 		}
 	})
 }
