@@ -17,11 +17,12 @@
 #                  minutes in float64)
 #   ORT_DIR=/work/ortbench  where `npm install onnxruntime-node@1.30.0` ran
 #   PYTHON=/usr/bin/python3 a python3 with torch (1.13) and numpy
-#   TORCH=1        time PyTorch too (0: skip it; Debian's torch 1.13 is built on
-#                  the reference BLAS and needs tens of minutes; it is still
-#                  used to export the ONNX model and for parity)
-#   ROUNDS=1       alternate Go and ONNX Runtime this many times and report
-#                  medians (the machines are shared and noisy)
+#   TORCH=1        time PyTorch too (0: skip it; it is still used to export
+#                  the ONNX model and for parity). Debian's torch 1.13 needs
+#                  OpenBLAS as libblas.so.3 (libopenblas0-pthread), checked
+#                  here: on netlib's reference BLAS it takes tens of minutes
+#   ROUNDS=1       run Go, ONNX Runtime (and PyTorch) in turn this many times
+#                  and report medians (the machines are shared and noisy)
 set -euo pipefail
 
 THREADS=${THREADS:-2}
@@ -47,6 +48,11 @@ rm -f "$work/parity_result.json"
 
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
+if [[ "$TORCH" == 1 ]]; then
+	# shellcheck source=scripts/bench/check_blas.sh
+	source scripts/bench/check_blas.sh
+fi
+
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; threads $THREADS; $(date -u +%FT%TZ)"
 go build -o "$work/splade" ./cmd/splade
 if [[ ! -f "$work/model/model.safetensors" ]]; then
@@ -68,16 +74,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	echo "== ONNX Runtime: ort_bench.js (round $r)"
 	node scripts/bench/ort_bench.js "$work/onnx/model.onnx" "$work/lengths.txt" "$THREADS" "$work/onnx/check.json" |
 		tee "$work/ort.$r.json"
+	if [[ "$TORCH" == 1 ]]; then
+		load
+		echo "== PyTorch: torch_bench.py (round $r)"
+		"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" \
+			--lengths "$work/lengths.txt" 2>/dev/null | tee "$work/torch.$r.json"
+	fi
 done
 load
-
-echo '{}' >"$work/torch.json"
-if [[ "$TORCH" == 1 ]]; then
-	echo "== PyTorch: torch_bench.py"
-	"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" \
-		--lengths "$work/lengths.txt" 2>/dev/null | tee "$work/torch.json"
-	load
-fi
 
 if [[ "$PARITY" == 1 ]]; then
 	echo "== parity: Go vs the PyTorch reference"
@@ -85,13 +89,16 @@ if [[ "$PARITY" == 1 ]]; then
 		--parity "$work/parity.json" 2>/dev/null | tee "$work/parity_result.json"
 fi
 
-"$PYTHON" - "$work" "$ROUNDS" <<'EOF'
+"$PYTHON" - "$work" "$ROUNDS" "$TORCH" <<'EOF'
 import json, statistics, sys
-work, rounds = sys.argv[1], int(sys.argv[2])
-go = [json.load(open("%s/go.%d.json" % (work, r))) for r in range(1, rounds + 1)]
-ort = [json.load(open("%s/ort.%d.json" % (work, r))) for r in range(1, rounds + 1)]
-pt = json.load(open(work + "/torch.json"))
+work, rounds, torch_on = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+runs = lambda name: [json.load(open("%s/%s.%d.json" % (work, name, r))) for r in range(1, rounds + 1)]
+go, ort = runs("go"), runs("ort")
+pts = runs("torch") if torch_on else []
 med = lambda runs, key: statistics.median(x[key] for x in runs)
+pt = {k: med(pts, k) for k in ("batch16x128_docs_per_s", "query16_ms_median", "mixed_docs_per_s")} if pts else {}
+if pts:
+    pt["engine"] = "%s (BLAS %s)" % (pts[0]["engine"], ", ".join(pts[0]["blas"]))
 rows = [("docs/s, batch 16 x 128", "batch16x128_docs_per_s", True),
         ("ms, one 16-token query", "query16_ms_median", False),
         ("docs/s, mixed (%d SciFact texts, mean %.0f tokens)" % (go[0]["mixed_docs"], go[0]["mixed_mean_tokens"]), "mixed_docs_per_s", True)]
@@ -107,7 +114,10 @@ for name, key, higher in rows:
     ps, rps = ("%9.2f" % p, "%9.2fx" % ((g / p) if higher else (p / g))) if p else ("%9s" % "-", "%10s" % "-")
     print("| %-50s | %9.2f | %s | %9.2f | %6.2fx | %s |" % (name, g, ps, o, r_o, rps))
 for r in range(rounds):
-    print("round %d: Go %s | ORT %s" % (r + 1, {k: round(go[r][k], 2) for _, k, _ in rows}, {k: round(ort[r][k], 2) for _, k, _ in rows}))
+    line = "round %d: Go %s | ORT %s" % (r + 1, {k: round(go[r][k], 2) for _, k, _ in rows}, {k: round(ort[r][k], 2) for _, k, _ in rows})
+    if pts:
+        line += " | PyTorch %s" % {k: round(pts[r][k], 2) for _, k, _ in rows}
+    print(line)
 print("\nratios: Go's speed over the other's (> 1: Go is faster; for latency, the other's ms over Go's)")
 print("engines: %s | %s | %s" % (go[0]["engine"], pt.get("engine", "PyTorch skipped"), ort[0]["engine"]))
 if "check_max_abs_vs_torch" in ort[0]:

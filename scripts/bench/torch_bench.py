@@ -37,6 +37,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import make_golden as ref  # noqa: E402
+from torchinfo import blas_library  # noqa: E402
 
 CLS, SEP = 101, 102
 
@@ -179,7 +180,7 @@ def main():
     cfg, p = load(args.model)
     V = cfg["vocab_size"]
     g = torch.Generator().manual_seed(7)
-    res = {"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads()}
+    res = {"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library()}
     if not args.skip_bench:
         with torch.inference_mode():
             ids, mask = random_batch([128] * 16, V, g)

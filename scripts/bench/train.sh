@@ -35,14 +35,8 @@ cd "$root"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# PyTorch must run on an optimized BLAS: Debian's torch 1.13 calls
-# libblas.so.3, which is netlib's unblocked reference BLAS unless the
-# OpenBLAS package takes over the alternative.
-blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
-if [[ "$blas" != *openblas* ]]; then
-	echo "libblas.so.3 is $blas, not OpenBLAS: install it first (apt-get install libopenblas0-pthread)" >&2
-	exit 1
-fi
+# shellcheck source=scripts/bench/check_blas.sh
+source scripts/bench/check_blas.sh
 
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
@@ -92,8 +86,9 @@ for c in configs:
     batch = "%d q x %d + %d d x %d" % (d["batch"], d["qlen"], 2 * d["batch"], d["dlen"])
     print("| %s (%s) | %.1fM | %s | %.4f | %.4f | %.2fx |" % (c, shape, d["params"] / 1e6, batch, g, p, g / p))
     for r in range(rounds):
-        print("  round %d: Go %.3f s/step, PyTorch %.3f s/step (ratio %.2f)" % (
-            r + 1, go[r]["median_s"], pt[r]["median_s"], pt[r]["median_s"] / go[r]["median_s"]))
+        print("  round %d: Go %.3f s/step (%.2f CPU-s), PyTorch %.3f s/step (%.2f CPU-s); ratio %.2f" % (
+            r + 1, go[r]["median_s"], statistics.median(go[r]["cpu_s"]), pt[r]["median_s"],
+            statistics.median(pt[r]["cpu_s"]), pt[r]["median_s"] / go[r]["median_s"]))
     if d["params"] != pt[0]["params"]:
         sys.exit("parameter counts differ: Go %d, PyTorch %d" % (d["params"], pt[0]["params"]))
 print("engines: %s | %s, BLAS %s" % (go[0]["engine"], pt[0]["engine"], ", ".join(pt[0]["blas"])))

@@ -18,7 +18,8 @@ against all 2B documents: in-batch negatives), the FLOPS regularizer
 sum_j mean_i(w_ij)^2 on queries and documents, backward, clip, AdamW.
 
 Prints one JSON object (like trainstep): the configuration, torch's
-version and BLAS library, the median and every step's seconds, steps/s.
+version and BLAS library, the median and every step's seconds, steps/s,
+and every step's CPU seconds (all threads, OpenMP and BLAS included).
 
 Usage (Debian python3-torch 1.13 with libopenblas0-pthread):
   OMP_NUM_THREADS=2 /usr/bin/python3 scripts/bench/train_torch.py --layers 4 --hidden 256
@@ -26,10 +27,13 @@ Usage (Debian python3-torch 1.13 with libopenblas0-pthread):
 import argparse
 import json
 import math
+import resource
 import statistics
 import time
 
 import torch
+
+from torchinfo import blas_library
 
 MAXPOS = 512
 
@@ -92,18 +96,6 @@ def splade(logits, mask):
     return w.max(dim=1).values
 
 
-def blas_library():
-    """The BLAS shared library mapped into this process (after a matmul)."""
-    torch.randn(64, 64) @ torch.randn(64, 64)
-    libs = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            path = line.split()[-1]
-            if "blas" in path.lower() or "mkl" in path.lower():
-                libs.add(path)
-    return sorted(libs)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--layers", type=int, default=4)
@@ -148,17 +140,22 @@ def main():
 
     for _ in range(args.warmup):
         step()
-    times = []
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    times, cpus = [], []
     for _ in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         step()
         times.append(time.perf_counter() - t0)
+        cpus.append(cpu() - c0)
     med = statistics.median(times)
     print(json.dumps({
         "engine": "torch " + torch.__version__, "blas": blas_library(), "layers": args.layers, "hidden": args.hidden,
         "heads": args.heads, "vocab": args.vocab, "batch": B, "qlen": args.qlen, "dlen": args.dlen,
         "threads": args.threads, "params": sum(p.numel() for p in model.parameters()),
-        "step_s": times, "median_s": med, "steps_per_s": 1 / med}))
+        "step_s": times, "median_s": med, "steps_per_s": 1 / med, "cpu_s": cpus}))
 
 
 if __name__ == "__main__":
