@@ -200,3 +200,14 @@ func BenchmarkProduct(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPoolFor measures the fixed cost of one parallel loop (two
+// trivial chunks): the synchronization that a forward pass pays about 35
+// times for one short query.
+func BenchmarkPoolFor(b *testing.B) {
+	pool := NewPool(2)
+	var sink [2]int
+	for b.Loop() {
+		pool.For(2, 1, func(lo, hi int) { sink[lo]++ })
+	}
+}
