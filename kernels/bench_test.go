@@ -4,16 +4,33 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/splade-go/splade/internal/cputime"
 )
 
-// Benchmarks report GFLOP/s (2 flops per multiply-add). Run e.g.
+// Benchmarks report GFLOP/s (2 flops per multiply-add) of wall time and,
+// where the OS reports it, per second of the process's CPU time
+// ("GFLOP/cpu-s": per core, and far less sensitive than wall time to other
+// jobs on a shared machine). Run e.g.
 //
 //	go test -run '^$' -bench . -count 5 ./kernels | benchstat -
 //
-// and SPLADE_KERNELS=avx2 for the AVX2 path.
+// and SPLADE_KERNELS=avx2 for the AVX2 path. BenchmarkPeak gives the
+// core's FMA peak to compare the GEMM with.
 
-func reportGFLOPS(b *testing.B, flops float64) {
+// loopFLOPS runs op in the benchmark loop (after one untimed call) and
+// reports its GFLOP/s for flops per call.
+func loopFLOPS(b *testing.B, flops float64, op func()) {
+	op()
+	c0 := cputime.Seconds()
+	for b.Loop() {
+		op()
+	}
+	c := cputime.Seconds() - c0
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if c > 0 {
+		b.ReportMetric(flops*float64(b.N)/c/1e9, "GFLOP/cpu-s")
+	}
 }
 
 func BenchmarkMatMul(b *testing.B) {
@@ -28,10 +45,9 @@ func BenchmarkMatMul(b *testing.B) {
 			for _, threads := range []int{1, 2} {
 				b.Run(fmt.Sprintf("m%d_%dx%d_t%d", m, sh.in, sh.out, threads), func(b *testing.B) {
 					pool := NewPool(threads)
-					for b.Loop() {
+					loopFLOPS(b, 2*float64(m*sh.in*sh.out), func() {
 						w.MatMul(pool, y, x, m, bias)
-					}
-					reportGFLOPS(b, 2*float64(m*sh.in*sh.out))
+					})
 				})
 			}
 		}
@@ -58,10 +74,9 @@ func BenchmarkSpladePool(b *testing.B) {
 			for _, threads := range []int{1, 2} {
 				b.Run(fmt.Sprintf("m%d_seg%d_mode%d_t%d", m, nseg, mode, threads), func(b *testing.B) {
 					pool := NewPool(threads)
-					for b.Loop() {
+					loopFLOPS(b, 2*float64(m*in*out), func() {
 						w.SpladePool(pool, res, h, segs, bias, mode)
-					}
-					reportGFLOPS(b, 2*float64(m*in*out))
+					})
 				})
 			}
 		}
@@ -80,16 +95,14 @@ func BenchmarkGemmAttention(b *testing.B) {
 		scores := make([]float32, n*n)
 		ctx := make([]float32, n*hidden)
 		b.Run(fmt.Sprintf("QKt_len%d", n), func(b *testing.B) {
-			for b.Loop() {
+			loopFLOPS(b, 2*float64(n*n*dh), func() {
 				Gemm(false, true, n, n, dh, 0.125, q, hidden, k, hidden, 0, scores, n)
-			}
-			reportGFLOPS(b, 2*float64(n*n*dh))
+			})
 		})
 		b.Run(fmt.Sprintf("PV_len%d", n), func(b *testing.B) {
-			for b.Loop() {
+			loopFLOPS(b, 2*float64(n*n*dh), func() {
 				Gemm(false, false, n, dh, n, 1, scores, n, v, hidden, 0, ctx, hidden)
-			}
-			reportGFLOPS(b, 2*float64(n*n*dh))
+			})
 		})
 	}
 }
@@ -105,10 +118,9 @@ func BenchmarkMatMulGELU(b *testing.B) {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("m%d_%dx%d_t%d", m, in, out, threads), func(b *testing.B) {
 				pool := NewPool(threads)
-				for b.Loop() {
+				loopFLOPS(b, 2*float64(m*in*out), func() {
 					w.MatMulGELU(pool, y, x, m, bias)
-				}
-				reportGFLOPS(b, 2*float64(m*in*out))
+				})
 			})
 		}
 	}
@@ -156,4 +168,46 @@ func BenchmarkElementwise(b *testing.B) {
 		perElem(b)
 		buf[0] = s
 	})
+}
+
+// BenchmarkProduct times the weight-gradient product of training, dW[out][in]
+// += dy^T x over the tokens of a batch (dy read transposed, x packed by
+// PackKN), and the input gradient dx = dy W.
+func BenchmarkProduct(b *testing.B) {
+	r := rand.New(rand.NewPCG(6, 6))
+	const tokens = 8704 // 16 queries x 32 + 32 documents x 256
+	for _, sh := range []struct{ in, out int }{{256, 256}, {256, 1024}, {768, 768}} {
+		x := randSlice(r, tokens*sh.in)
+		dy := randSlice(r, tokens*sh.out)
+		w := randSlice(r, sh.out*sh.in)
+		gw := make([]float32, sh.out*sh.in)
+		dx := make([]float32, tokens*sh.in)
+		for _, threads := range []int{1, 2} {
+			pool := NewPool(threads)
+			var p *Packed
+			b.Run(fmt.Sprintf("dW_%dx%d_t%d", sh.in, sh.out, threads), func(b *testing.B) {
+				loopFLOPS(b, 2*float64(tokens*sh.in*sh.out), func() {
+					p = PackKN(pool, p, x, tokens, sh.in, sh.in)
+					p.Product(pool, gw, dy, sh.out, true, true)
+				})
+			})
+			b.Run(fmt.Sprintf("dx_%dx%d_t%d", sh.in, sh.out, threads), func(b *testing.B) {
+				loopFLOPS(b, 2*float64(tokens*sh.in*sh.out), func() {
+					p = PackKN(pool, p, w, sh.out, sh.in, sh.in)
+					p.Product(pool, dx, dy, tokens, false, false)
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkPoolFor measures the fixed cost of one parallel loop (two
+// trivial chunks): the synchronization that a forward pass pays about 35
+// times for one short query.
+func BenchmarkPoolFor(b *testing.B) {
+	pool := NewPool(2)
+	var sink [2]int
+	for b.Loop() {
+		pool.For(2, 1, func(lo, hi int) { sink[lo]++ })
+	}
 }

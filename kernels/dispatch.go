@@ -27,8 +27,21 @@ const EnvPath = "SPLADE_KERNELS"
 type microKernel struct {
 	name   string
 	mr, nr int // tile rows and columns
-	kc, mc int // K and M blocking (cache sizes in elements)
+	mc     int // M blocking: rows of A per block (see kBlock for K)
 	fn     func(k int, a *float32, b *float32, bstride uintptr, c *float32, ldc uintptr, bias *float32, accum bool)
+	// tall, when set, is a kernel of the same path with more rows and
+	// fewer columns for products of at most tall.mr rows (a query): it
+	// reads each weight panel from memory once instead of once per
+	// block of mr rows, which matters when the weights stream from DRAM.
+	tall *microKernel
+}
+
+// forRows returns the microkernel for a product of m rows.
+func (mk *microKernel) forRows(m int) *microKernel {
+	if mk.tall != nil && m <= mk.tall.mr {
+		return mk.tall
+	}
+	return mk
 }
 
 var (
@@ -37,7 +50,7 @@ var (
 )
 
 func init() {
-	available = append(archKernels(), &microKernel{name: PathGeneric, mr: 4, nr: 16, kc: 256, mc: 64, fn: kernGo})
+	available = append(archKernels(), &microKernel{name: PathGeneric, mr: 4, nr: 16, mc: 48, fn: kernGo})
 	current.Store(available[0])
 	if name := os.Getenv(EnvPath); name != "" {
 		if err := SetPath(name); err != nil {

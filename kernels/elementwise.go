@@ -76,6 +76,12 @@ func GELU(x []float32) {
 // Softmax replaces x by exp(x - max) / sum in place.
 func Softmax(x []float32) { softmaxScaled(x, 1) }
 
+// SoftmaxScaled replaces x by the softmax of float32(scale*x), scale > 0:
+// attention's scaled softmax, with the scale applied exactly as a
+// separate scaling pass (or a GEMM's alpha) would round it, so that the
+// scores can be stored straight from an unscaled product.
+func SoftmaxScaled(x []float32, scale float32) { softmaxScaled(x, scale) }
+
 // softmaxScaled replaces x by the softmax of float32(scale*x), scale > 0.
 // Folding the attention scale 1/sqrt(d) in here lets the score GEMM store
 // its tiles straight from the microkernel; the product is rounded to

@@ -213,3 +213,73 @@ func TestGELUBackward(t *testing.T) {
 		}
 	})
 }
+
+// TestLayerNorm checks LayerNormTo on every path against float64 math,
+// widths with and without a scalar tail, in place and not, with the
+// statistics; and that every path agrees with the portable one to within
+// one float32 rounding (only the float64 statistics' summation order
+// differs).
+func TestLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const rows = 5
+	for _, dim := range []int{1, 7, 8, 13, 64, 768} {
+		x := randSlice(r, rows*dim)
+		for i := range x {
+			x[i] = x[i]*3 + 1 // a mean far from 0
+		}
+		gamma, beta := randSlice(r, dim), randSlice(r, dim)
+		want := make([]float64, rows*dim)
+		for i := 0; i < rows; i++ {
+			v := x[i*dim : (i+1)*dim]
+			var mu, q float64
+			for _, f := range v {
+				mu += float64(f)
+			}
+			mu /= float64(dim)
+			for _, f := range v {
+				q += (float64(f) - mu) * (float64(f) - mu)
+			}
+			inv := 1 / math.Sqrt(q/float64(dim)+1e-12)
+			for j, f := range v {
+				want[i*dim+j] = (float64(f)-mu)*inv*float64(gamma[j]) + float64(beta[j])
+			}
+		}
+		generic := make([]float32, rows*dim)
+		orig := Path()
+		if err := SetPath(PathGeneric); err != nil {
+			t.Fatal(err)
+		}
+		LayerNormTo(generic, x, rows, dim, gamma, beta, 1e-12, nil, nil)
+		if err := SetPath(orig); err != nil {
+			t.Fatal(err)
+		}
+		forEachPath(t, func(t *testing.T) {
+			y := make([]float32, rows*dim)
+			mean, rstd := make([]float32, rows), make([]float32, rows)
+			LayerNormTo(y, x, rows, dim, gamma, beta, 1e-12, mean, rstd)
+			inPlace := append([]float32(nil), x...)
+			LayerNorm(inPlace, rows, dim, gamma, beta, 1e-12)
+			for i, g := range y {
+				if inPlace[i] != g {
+					t.Fatalf("dim %d: in place %g, into y %g", dim, inPlace[i], g)
+				}
+				// float32 rounding of (x-mean)*rstd, of the product with
+				// gamma and of the sum: a few ulps of the terms.
+				sc := math.Abs(float64(gamma[i%dim]))*4 + math.Abs(float64(beta[i%dim]))
+				if math.Abs(float64(g)-want[i]) > 1e-6*sc {
+					t.Fatalf("dim %d: y[%d] = %g, want %g", dim, i, g, want[i])
+				}
+			}
+			for i := 0; i < rows && dim > 1; i++ {
+				if mean[i] == 0 || rstd[i] <= 0 {
+					t.Fatalf("dim %d: row %d statistics %g, %g", dim, i, mean[i], rstd[i])
+				}
+			}
+			for i := range y {
+				if ulpsOff(y[i], float64(generic[i])) > 1 {
+					t.Fatalf("dim %d: %s gives %g, generic %g", dim, Path(), y[i], generic[i])
+				}
+			}
+		})
+	}
+}

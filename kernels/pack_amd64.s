@@ -69,3 +69,42 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX(d *float32, ds uintptr, a *float32, as uintptr, n int, w int)
+// Copies n rows of w floats (w = 8 or 16) from a (rows as bytes apart) to
+// d (rows ds bytes apart): the row copies of packing, without a memmove
+// call per row.
+TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
+	MOVQ d+0(FP), DI
+	MOVQ ds+8(FP), DX
+	MOVQ a+16(FP), SI
+	MOVQ as+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ w+40(FP), AX
+	TESTQ CX, CX
+	JZ   cdone
+	CMPQ AX, $16
+	JEQ  c16
+
+c8:
+	VMOVUPS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    R8, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     c8
+	JMP     cdone
+
+c16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     c16
+
+cdone:
+	VZEROUPPER
+	RET

@@ -92,3 +92,46 @@ func maxArgFast(z []float32, ldz, rows int, mx []float32, arg []int32, row0 int)
 	maxArgAVX2(&z[0], uintptr(ldz*4), rows, &mx[0], &arg[0], row0, n)
 	return n
 }
+
+//go:noescape
+func lnSumAVX2(x *float32, n int) float64
+
+//go:noescape
+func lnSqAVX2(x *float32, n int, mean float64) float64
+
+//go:noescape
+func lnApplyAVX2(y *float32, x *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
+
+// lnVector reports whether LayerNorm's passes run vectorized.
+func lnVector(n int) bool { return n >= 8 && hasAVX2FMA && Path() != PathGeneric }
+
+// lnSumFast returns the float64 sum of a prefix of x (a multiple of 8
+// long) and its length.
+func lnSumFast(x []float32) (float64, int) {
+	n := len(x) &^ 7
+	if !lnVector(n) {
+		return 0, 0
+	}
+	return lnSumAVX2(&x[0], n), n
+}
+
+// lnSqFast returns the sum of squared deviations from mean of a prefix of
+// x (a multiple of 8 long) and its length.
+func lnSqFast(x []float32, mean float64) (float64, int) {
+	n := len(x) &^ 7
+	if !lnVector(n) {
+		return 0, 0
+	}
+	return lnSqAVX2(&x[0], n, mean), n
+}
+
+// lnApplyFast normalizes a prefix of x into y (a multiple of 8 long) and
+// returns its length; gamma and beta are at least as long as x.
+func lnApplyFast(y, x, gamma, beta []float32, mean, inv float64) int {
+	n := len(x) &^ 7
+	if !lnVector(n) {
+		return 0
+	}
+	lnApplyAVX2(&y[0], &x[0], &gamma[0], &beta[0], n, mean, inv)
+	return n
+}

@@ -215,3 +215,100 @@ rows:
 
 	VZEROUPPER
 	RET
+
+// func lnSumAVX2(x *float32, n int) float64
+// The float64 sum of n (a multiple of 8) floats, in 8 float64 lanes.
+TEXT ·lnSumAVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	SHRQ   $3, CX
+	JZ     sdone
+
+sloop:
+	VCVTPS2PD (SI), Y2
+	VCVTPS2PD 16(SI), Y3
+	VADDPD    Y2, Y0, Y0
+	VADDPD    Y3, Y1, Y1
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       sloop
+
+sdone:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func lnSqAVX2(x *float32, n int, mean float64) float64
+// sum of (float64(x[i]) - mean)^2 over n (a multiple of 8) floats.
+TEXT ·lnSqAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Y4
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	SHRQ         $3, CX
+	JZ           qdone
+
+qloop:
+	VCVTPS2PD   (SI), Y2
+	VCVTPS2PD   16(SI), Y3
+	VSUBPD      Y4, Y2, Y2
+	VSUBPD      Y4, Y3, Y3
+	VFMADD231PD Y2, Y2, Y0
+	VFMADD231PD Y3, Y3, Y1
+	ADDQ        $32, SI
+	DECQ        CX
+	JNZ         qloop
+
+qdone:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func lnApplyAVX2(y *float32, x *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
+// y[i] = float32((float64(x[i]) - mean) * inv) * gamma[i] + beta[i] for n
+// (a multiple of 8) floats: the scalar rounding steps of LayerNorm.
+TEXT ·lnApplyAVX2(SB), NOSPLIT, $0-56
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         gamma+16(FP), R8
+	MOVQ         beta+24(FP), R9
+	MOVQ         n+32(FP), CX
+	VBROADCASTSD mean+40(FP), Y4
+	VBROADCASTSD inv+48(FP), Y5
+	SHRQ         $3, CX
+	JZ           adone
+
+aloop:
+	VCVTPS2PD   (SI), Y0
+	VCVTPS2PD   16(SI), Y1
+	VSUBPD      Y4, Y0, Y0
+	VSUBPD      Y4, Y1, Y1
+	VMULPD      Y5, Y0, Y0
+	VMULPD      Y5, Y1, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $1, X1, Y0, Y0
+	VMULPS      (R8), Y0, Y0
+	VADDPS      (R9), Y0, Y0
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	ADDQ        $32, R8
+	ADDQ        $32, R9
+	DECQ        CX
+	JNZ         aloop
+
+adone:
+	VZEROUPPER
+	RET

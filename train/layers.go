@@ -74,31 +74,12 @@ type layerNorm struct {
 }
 
 // forward sets y = LN(x) for n rows, storing the statistics in mean and
-// rstd (length n). It computes exactly as kernels.LayerNorm (float64
-// statistics, the same rounding), so the training model and the encoder
-// agree bit for bit on this layer.
+// rstd (length n). It is kernels.LayerNormTo, so the training model and
+// the encoder agree bit for bit on this layer.
 func (ln *layerNorm) forward(pool *kernels.Pool, y, x, mean, rstd []float32, n int) {
 	d := ln.dim
 	pool.For(n, rowGrain, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			v, out := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			var mu float64
-			for _, f := range v {
-				mu += float64(f)
-			}
-			mu /= float64(d)
-			var variance float64
-			for _, f := range v {
-				e := float64(f) - mu
-				variance += e * e
-			}
-			variance /= float64(d)
-			inv := 1 / math.Sqrt(variance+float64(ln.eps))
-			for i, f := range v {
-				out[i] = float32((float64(f)-mu)*inv)*ln.gamma[i] + ln.beta[i]
-			}
-			mean[r], rstd[r] = float32(mu), float32(inv)
-		}
+		kernels.LayerNormTo(y[lo*d:hi*d], x[lo*d:hi*d], hi-lo, d, ln.gamma, ln.beta, ln.eps, mean[lo:hi], rstd[lo:hi])
 	})
 }
 
@@ -199,9 +180,11 @@ func (a *attention) forward(pool *kernels.Pool, ctx, probs, qkv []float32, segs,
 			}
 			p := probs[off[s]+h*T*T : off[s]+(h+1)*T*T]
 			q, k, v := qkv[r0*ld+h*dh:], qkv[r0*ld+H+h*dh:], qkv[r0*ld+2*H+h*dh:]
-			kernels.Gemm(false, true, T, T, dh, scale, q, ld, k, ld, 0, p, T)
+			// The scale goes into the softmax (the same rounding as the
+			// product's alpha), so the product stores its tiles directly.
+			kernels.Gemm(false, true, T, T, dh, 1, q, ld, k, ld, 0, p, T)
 			for i := 0; i < T; i++ {
-				kernels.Softmax(p[i*T : (i+1)*T])
+				kernels.SoftmaxScaled(p[i*T:(i+1)*T], scale)
 			}
 			kernels.Gemm(false, false, T, dh, T, 1, p, T, v, ld, 0, ctx[r0*H+h*dh:], H)
 		}
@@ -236,6 +219,9 @@ func (a *attention) backward(pool *kernels.Pool, dqkv, dctx, probs, qkv []float3
 			dc := dctx[r0*H+h*dh:]
 			kernels.Gemm(false, true, T, T, dh, 1, dc, H, v, ld, 0, ds, T) // dP
 			kernels.Gemm(true, false, T, dh, T, 1, p, T, dc, H, 0, dv, ld)
+			// dS is stored scaled, so that the products below run without
+			// an alpha (exactly the same values when the scale is a power
+			// of two, as 1/sqrt(64) is).
 			for i := 0; i < T; i++ {
 				pr, dr := p[i*T:(i+1)*T], ds[i*T:(i+1)*T]
 				var dot float32
@@ -243,11 +229,11 @@ func (a *attention) backward(pool *kernels.Pool, dqkv, dctx, probs, qkv []float3
 					dot += pr[j] * dr[j]
 				}
 				for j := range pr {
-					dr[j] = pr[j] * (dr[j] - dot)
+					dr[j] = pr[j] * (dr[j] - dot) * scale
 				}
 			}
-			kernels.Gemm(false, false, T, dh, T, scale, ds, T, k, ld, 0, dq, ld)
-			kernels.Gemm(true, false, T, dh, T, scale, ds, T, q, ld, 0, dk, ld)
+			kernels.Gemm(false, false, T, dh, T, 1, ds, T, k, ld, 0, dq, ld)
+			kernels.Gemm(true, false, T, dh, T, 1, ds, T, q, ld, 0, dk, ld)
 		}
 	})
 }

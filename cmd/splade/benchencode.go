@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/splade-go/splade/corpus"
@@ -71,6 +72,7 @@ func runBenchEncode(args []string) error {
 	parityOut := fs.String("parity-out", "", "write ids and SPLADE weights of the first texts here (JSON)")
 	parityN := fs.Int("parity-texts", 8, "texts in --parity-out")
 	asJSON := fs.Bool("json", false, "print one JSON line instead of a table")
+	lockstep := fs.Bool("lockstep", false, "serve scripts/bench/lockstep.py: run one workload per line of stdin (batch, query, mixed), print its time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,7 +105,11 @@ func runBenchEncode(args []string) error {
 			return err
 		}
 	}
-	res, ids, ws, err := benchEncode(enc, benchWorkloads{docTokens: 128, queryTokens: 16, texts: contents})
+	w := benchWorkloads{docTokens: 128, queryTokens: 16, texts: contents}
+	if *lockstep {
+		return serveLockstep(newBenchOps(enc, w), os.Stdin, os.Stdout)
+	}
+	res, ids, ws, err := benchEncode(enc, w)
 	if err != nil {
 		return err
 	}
@@ -146,11 +152,17 @@ type benchWorkloads struct {
 	texts                  []string
 }
 
-// benchEncode times the workloads with enc and returns the results, the
-// texts' token ids and their SPLADE weights.
-func benchEncode(enc *model.Encoder, w benchWorkloads) (benchEncodeResult, [][]int32, []model.Weights, error) {
+// benchOps are the timed operations of bench-encode on fixed inputs.
+type benchOps struct {
+	enc          *model.Encoder
+	batch, query [][]int32
+	texts        []string
+	mixedIDs     [][]int32       // the texts' ids from the last mixed run
+	mixedWeights []model.Weights // and their vectors
+}
+
+func newBenchOps(enc *model.Encoder, w benchWorkloads) *benchOps {
 	m, tok := enc.Model(), enc.Tokenizer()
-	res := benchEncodeResult{Engine: fmt.Sprintf("splade-go %s (kernels %s)", runtime.Version(), kernels.Path())}
 	rng := rand.New(rand.NewPCG(7, 7))
 	// randomIDs returns n sequences of length l: [CLS], random wordpieces, [SEP].
 	randomIDs := func(n, l int) [][]int32 {
@@ -165,51 +177,84 @@ func benchEncode(enc *model.Encoder, w benchWorkloads) (benchEncodeResult, [][]i
 		}
 		return out
 	}
-	// timeRuns runs fn once to warm up, then n times, and returns the median.
-	timeRuns := func(n int, fn func() error) (time.Duration, error) {
-		if err := fn(); err != nil {
+	return &benchOps{enc: enc, batch: randomIDs(16, w.docTokens), query: randomIDs(1, w.queryTokens), texts: w.texts}
+}
+
+// run runs one workload (batch, query or mixed) and returns its time. The
+// mixed workload is encoded as "splade encode" does: tokenize, then encode
+// in forward passes of at most BatchTokens tokens, nothing padded.
+func (o *benchOps) run(op string) (time.Duration, error) {
+	start := time.Now()
+	switch op {
+	case "batch":
+		if _, err := o.enc.EncodeIDs(o.batch); err != nil {
+			return 0, fmt.Errorf("batch of 16 x %d tokens: %w", len(o.batch[0]), err)
+		}
+	case "query":
+		if _, err := o.enc.EncodeIDs(o.query); err != nil {
+			return 0, fmt.Errorf("query of %d tokens: %w", len(o.query[0]), err)
+		}
+	case "mixed":
+		if len(o.texts) == 0 {
+			return 0, fmt.Errorf("mixed workload: no texts")
+		}
+		ids, err := o.enc.Tokenize(o.texts)
+		if err != nil {
+			return 0, err
+		}
+		ws, err := o.enc.EncodeIDs(ids)
+		if err != nil {
+			return 0, err
+		}
+		o.mixedIDs, o.mixedWeights = ids, ws
+	default:
+		return 0, fmt.Errorf("unknown workload %q (want batch, query or mixed)", op)
+	}
+	return time.Since(start), nil
+}
+
+// benchEncode times the workloads with enc and returns the results, the
+// texts' token ids and their SPLADE weights.
+func benchEncode(enc *model.Encoder, w benchWorkloads) (benchEncodeResult, [][]int32, []model.Weights, error) {
+	res := benchEncodeResult{Engine: benchEngine()}
+	ops := newBenchOps(enc, w)
+	// timeRuns runs op once to warm up, then n times, and returns the median.
+	timeRuns := func(n int, op string) (time.Duration, error) {
+		if _, err := ops.run(op); err != nil {
 			return 0, err
 		}
 		ts := make([]time.Duration, n)
 		for i := range ts {
-			start := time.Now()
-			if err := fn(); err != nil {
+			var err error
+			if ts[i], err = ops.run(op); err != nil {
 				return 0, err
 			}
-			ts[i] = time.Since(start)
 		}
 		slices.Sort(ts)
 		return ts[n/2], nil
 	}
-
-	batch := randomIDs(16, w.docTokens)
-	d, err := timeRuns(5, func() error { _, err := enc.EncodeIDs(batch); return err })
+	d, err := timeRuns(5, "batch")
 	if err != nil {
-		return res, nil, nil, fmt.Errorf("batch of 16 x %d tokens: %w", w.docTokens, err)
+		return res, nil, nil, err
 	}
 	res.Batch16x128 = 16 / d.Seconds()
-	query := randomIDs(1, w.queryTokens)
-	d, err = timeRuns(30, func() error { _, err := enc.EncodeIDs(query); return err })
-	if err != nil {
-		return res, nil, nil, fmt.Errorf("query of %d tokens: %w", w.queryTokens, err)
+	if d, err = timeRuns(30, "query"); err != nil {
+		return res, nil, nil, err
 	}
 	res.Query16MS = float64(d.Microseconds()) / 1000
 	if len(w.texts) == 0 {
 		return res, nil, nil, nil
 	}
-	// As "splade encode" does: tokenize, then encode in forward passes of
-	// at most BatchTokens tokens, nothing padded.
 	start := time.Now()
-	ids, err := enc.Tokenize(w.texts)
-	if err != nil {
+	if _, err := enc.Tokenize(w.texts); err != nil {
 		return res, nil, nil, err
 	}
 	tokenized := time.Since(start)
-	ws, err := enc.EncodeIDs(ids)
+	elapsed, err := ops.run("mixed")
 	if err != nil {
 		return res, nil, nil, err
 	}
-	elapsed := time.Since(start)
+	ids := ops.mixedIDs
 	res.MixedDocs = len(ids)
 	res.MixedDocsPerS = float64(len(ids)) / elapsed.Seconds()
 	res.MixedTokenizeMS = float64(tokenized.Microseconds()) / 1000
@@ -218,7 +263,37 @@ func benchEncode(enc *model.Encoder, w benchWorkloads) (benchEncodeResult, [][]i
 		total += len(s)
 	}
 	res.MixedMeanTokens = float64(total) / float64(len(ids))
-	return res, ids, ws, nil
+	return res, ids, ops.mixedWeights, nil
+}
+
+func benchEngine() string {
+	return fmt.Sprintf("splade-go %s (kernels %s)", runtime.Version(), kernels.Path())
+}
+
+// serveLockstep is bench-encode --lockstep: it prints a JSON line with the
+// engine, then for each line of in (batch, query or mixed) runs that
+// workload once and prints {"op": ..., "s": seconds}, so that a driver can
+// interleave the engines workload by workload on a shared machine.
+func serveLockstep(ops *benchOps, in io.Reader, out io.Writer) error {
+	enc := json.NewEncoder(out)
+	if err := enc.Encode(map[string]any{"engine": benchEngine(), "ready": true}); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		op := strings.TrimSpace(sc.Text())
+		if op == "" {
+			continue
+		}
+		d, err := ops.run(op)
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(map[string]any{"op": op, "s": d.Seconds()}); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }
 
 // readTexts returns the contents (title + text) of the first n texts of a

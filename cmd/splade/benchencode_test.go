@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -130,5 +131,40 @@ func TestBenchEncodeOutputs(t *testing.T) {
 				t.Errorf("text %d, term %d: batched and alone differ by %g", i, id, d)
 			}
 		}
+	}
+}
+
+// TestBenchEncodeLockstep drives --lockstep as scripts/bench/lockstep.py
+// does: a ready line, then one timing line per workload line, and an error
+// for an unknown workload.
+func TestBenchEncodeLockstep(t *testing.T) {
+	m, tok, err := model.LoadWithTokenizer(filepath.Join("..", "..", "model", "testdata", "distilbert"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := model.NewEncoder(m, tok, model.Options{MaxLength: 16, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := newBenchOps(enc, benchWorkloads{docTokens: 12, queryTokens: 5, texts: []string{"the cat sat", "on the mat"}})
+	var out strings.Builder
+	if err := serveLockstep(ops, strings.NewReader("batch\nquery\n\nmixed\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], `"ready":true`) {
+		t.Fatalf("output %q: want a ready line and three timings", out.String())
+	}
+	for i, op := range []string{"batch", "query", "mixed"} {
+		var r struct {
+			Op string  `json:"op"`
+			S  float64 `json:"s"`
+		}
+		if err := json.Unmarshal([]byte(lines[i+1]), &r); err != nil || r.Op != op || r.S <= 0 {
+			t.Errorf("line %q (%v): want op %s with a positive time", lines[i+1], err, op)
+		}
+	}
+	if err := serveLockstep(ops, strings.NewReader("batch\nfly\n"), io.Discard); err == nil || !strings.Contains(err.Error(), `unknown workload "fly"`) {
+		t.Errorf("unknown workload: err = %v", err)
 	}
 }

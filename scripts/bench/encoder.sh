@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Encoder speed, side by side: the Go encoder (splade bench-encode), PyTorch
 # (torch_bench.py, the plain-torch reference) and ONNX Runtime (ort_bench.js,
-# the same model exported to ONNX), one after the other on the same random
-# DistilBERT-size SPLADE checkpoint and the same text lengths. See
+# the same model exported to ONNX), run in lockstep (lockstep.py) on the same
+# random DistilBERT-size SPLADE checkpoint and the same text lengths. See
 # BENCHMARKS.md, "Encoder". Not used by CI.
 #
 # Usage (from the repository root):
@@ -17,18 +17,23 @@
 #                  minutes in float64)
 #   ORT_DIR=/work/ortbench  where `npm install onnxruntime-node@1.30.0` ran
 #   PYTHON=/usr/bin/python3 a python3 with torch (1.13) and numpy
-#   TORCH=1        time PyTorch too (0: skip it; Debian's torch 1.13 is built on
-#                  the reference BLAS and needs tens of minutes; it is still
-#                  used to export the ONNX model and for parity)
-#   ROUNDS=1       alternate Go and ONNX Runtime this many times and report
-#                  medians (the machines are shared and noisy)
+#   TORCH=1        time PyTorch too (0: skip it; it is still used to export
+#                  the ONNX model and for parity). Debian's torch 1.13 needs
+#                  OpenBLAS as libblas.so.3 (libopenblas0-pthread), checked
+#                  here: on netlib's reference BLAS it takes tens of minutes
+#   ROUNDS=5       lockstep rounds (scripts/bench/lockstep.py): each round
+#                  hands one 16 x 128 batch, QUERIES single queries and the
+#                  mixed set to Go, ONNX Runtime (and PyTorch) in turn, so
+#                  that all see the same load on a shared machine; medians
+#   QUERIES=10     single queries per engine per round
 set -euo pipefail
 
 THREADS=${THREADS:-2}
 DOCS=${DOCS:-512}
 PARITY=${PARITY:-1}
 TORCH=${TORCH:-1}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-5}
+QUERIES=${QUERIES:-10}
 PYTHON=${PYTHON:-/usr/bin/python3}
 export ORT_DIR=${ORT_DIR:-/work/ortbench}
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS PYTHONDONTWRITEBYTECODE=1
@@ -47,6 +52,11 @@ rm -f "$work/parity_result.json"
 
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
+if [[ "$TORCH" == 1 ]]; then
+	# shellcheck source=scripts/bench/check_blas.sh
+	source scripts/bench/check_blas.sh
+fi
+
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; threads $THREADS; $(date -u +%FT%TZ)"
 go build -o "$work/splade" ./cmd/splade
 if [[ ! -f "$work/model/model.safetensors" ]]; then
@@ -59,25 +69,20 @@ if [[ ! -f "$work/onnx/model.onnx" ]]; then
 		--export "$work/onnx" 2>/dev/null >/dev/null
 fi
 
-for ((r = 1; r <= ROUNDS; r++)); do
-	load
-	echo "== Go: splade bench-encode (round $r)"
-	"$work/splade" bench-encode --model "$work/model" --threads "$THREADS" --docs "$DOCS" --json \
-		--lengths-out "$work/lengths.txt" --parity-out "$work/parity.json" | tee "$work/go.$r.json"
-	load
-	echo "== ONNX Runtime: ort_bench.js (round $r)"
-	node scripts/bench/ort_bench.js "$work/onnx/model.onnx" "$work/lengths.txt" "$THREADS" "$work/onnx/check.json" |
-		tee "$work/ort.$r.json"
-done
 load
+echo "== Go: splade bench-encode (writes the mixed texts' token counts and the parity vectors)"
+"$work/splade" bench-encode --model "$work/model" --threads "$THREADS" --docs "$DOCS" --json \
+	--lengths-out "$work/lengths.txt" --parity-out "$work/parity.json" | tee "$work/go.json"
 
-echo '{}' >"$work/torch.json"
+echo "== lockstep: $ROUNDS rounds, engines interleaved workload by workload"
+engines=(--engine "Go=$work/splade bench-encode --model $work/model --threads $THREADS --docs $DOCS --lockstep"
+	--engine "ORT=node scripts/bench/ort_bench.js $work/onnx/model.onnx $work/lengths.txt $THREADS $work/onnx/check.json --lockstep")
 if [[ "$TORCH" == 1 ]]; then
-	echo "== PyTorch: torch_bench.py"
-	"$PYTHON" scripts/bench/torch_bench.py --model "$work/model" --threads "$THREADS" \
-		--lengths "$work/lengths.txt" 2>/dev/null | tee "$work/torch.json"
-	load
+	engines+=(--engine "PyTorch=$PYTHON scripts/bench/torch_bench.py --model $work/model --threads $THREADS --lengths $work/lengths.txt --lockstep")
 fi
+"$PYTHON" scripts/bench/lockstep.py --rounds "$ROUNDS" --queries "$QUERIES" --mixed-docs "$(wc -l <"$work/lengths.txt")" \
+	--out "$work/lockstep.json" "${engines[@]}" 2> >(grep -v Warning >&2) | tee "$work/lockstep.txt"
+load
 
 if [[ "$PARITY" == 1 ]]; then
 	echo "== parity: Go vs the PyTorch reference"
@@ -85,34 +90,6 @@ if [[ "$PARITY" == 1 ]]; then
 		--parity "$work/parity.json" 2>/dev/null | tee "$work/parity_result.json"
 fi
 
-"$PYTHON" - "$work" "$ROUNDS" <<'EOF'
-import json, statistics, sys
-work, rounds = sys.argv[1], int(sys.argv[2])
-go = [json.load(open("%s/go.%d.json" % (work, r))) for r in range(1, rounds + 1)]
-ort = [json.load(open("%s/ort.%d.json" % (work, r))) for r in range(1, rounds + 1)]
-pt = json.load(open(work + "/torch.json"))
-med = lambda runs, key: statistics.median(x[key] for x in runs)
-rows = [("docs/s, batch 16 x 128", "batch16x128_docs_per_s", True),
-        ("ms, one 16-token query", "query16_ms_median", False),
-        ("docs/s, mixed (%d SciFact texts, mean %.0f tokens)" % (go[0]["mixed_docs"], go[0]["mixed_mean_tokens"]), "mixed_docs_per_s", True)]
-print()
-print("medians over %d alternating round(s)" % rounds)
-print("| %-50s | %9s | %9s | %9s | %7s | %10s |" % ("workload", "Go", "PyTorch", "ORT", "Go/ORT", "Go/PyTorch"))
-print("|%s|%s|%s|%s|%s|%s|" % ("-" * 52, "-" * 11, "-" * 11, "-" * 11, "-" * 9, "-" * 12))
-for name, key, higher in rows:
-    g, o = med(go, key), med(ort, key)
-    p = pt.get(key)
-    # Ratios > 1 mean Go is better: speed ratio for throughput, inverse for latency.
-    r_o = g / o if higher else o / g
-    ps, rps = ("%9.2f" % p, "%9.2fx" % ((g / p) if higher else (p / g))) if p else ("%9s" % "-", "%10s" % "-")
-    print("| %-50s | %9.2f | %s | %9.2f | %6.2fx | %s |" % (name, g, ps, o, r_o, rps))
-for r in range(rounds):
-    print("round %d: Go %s | ORT %s" % (r + 1, {k: round(go[r][k], 2) for _, k, _ in rows}, {k: round(ort[r][k], 2) for _, k, _ in rows}))
-print("\nratios: Go's speed over the other's (> 1: Go is faster; for latency, the other's ms over Go's)")
-print("engines: %s | %s | %s" % (go[0]["engine"], pt.get("engine", "PyTorch skipped"), ort[0]["engine"]))
-if "check_max_abs_vs_torch" in ort[0]:
-    print("ONNX export check: max |ORT - PyTorch| = %.2g" % ort[0]["check_max_abs_vs_torch"])
-EOF
 if [[ -f "$work/parity_result.json" ]]; then
 	"$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("parity over %d texts (%s tokens): max |Go - torch float64| = %.2g, max |torch float32 - float64| = %.2g, max |Go - torch float32| = %.2g (largest weight %.2f)" % (r["parity_texts"], r["parity_tokens"], r["parity_max_abs_go_vs_f64"], r["parity_max_abs_torch32_vs_f64"], r["parity_max_abs_go_vs_torch32"], r["parity_max_weight"]))' "$work/parity_result.json"
 fi

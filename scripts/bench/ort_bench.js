@@ -1,10 +1,13 @@
 // ONNX Runtime side of the encoder benchmark (see BENCHMARKS.md).
 // Not used by the product or CI. Usage:
-//   ORT_DIR=/work/ortbench node ort_bench.js MODEL.onnx [LENGTHS.txt] [THREADS] [CHECK.json]
+//   ORT_DIR=/work/ortbench node ort_bench.js MODEL.onnx [LENGTHS.txt] [THREADS] [CHECK.json] [--lockstep]
 // LENGTHS.txt holds one token count per text (the mixed-length workload);
 // the fixed workloads (16 x 128 documents, one 16-token query) are built in.
 // CHECK.json (torch_bench.py --export) holds a padded batch and PyTorch's
 // output on it; the largest absolute difference from ORT's is reported.
+// With --lockstep it serves lockstep.py instead: a JSON line when ready,
+// then for each line of stdin (batch, query or mixed) one run of that
+// workload and a line {"op": ..., "s": seconds}.
 const path = require('path');
 const fs = require('fs');
 const ort = require(path.join(process.env.ORT_DIR || '/work/ortbench', 'node_modules/onnxruntime-node'));
@@ -25,25 +28,51 @@ function batchFeeds(lengths, vocab) {
 
 function median(xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; }
 
+const engineName = () => 'onnxruntime-node ' + require(path.join(process.env.ORT_DIR || '/work/ortbench', 'node_modules/onnxruntime-node/package.json')).version;
+
+// check returns the largest |ORT - PyTorch| on CHECK.json's batch.
+async function check(sess, checkFile) {
+  const c = JSON.parse(fs.readFileSync(checkFile, 'utf8'));
+  const b = c.input_ids.length, L = c.input_ids[0].length;
+  const t = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [b, L]);
+  const res = await sess.run({ input_ids: t(c.input_ids), attention_mask: t(c.attention_mask) });
+  const got = res[sess.outputNames[0]].data;
+  if (got.length !== c.output.length) throw new Error(`${checkFile}: ORT returned ${got.length} values, torch ${c.output.length}`);
+  let d = 0;
+  for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs(got[i] - c.output[i]));
+  return d;
+}
+
+// lockstep serves lockstep.py: one run per workload named on stdin.
+async function lockstep(sess, vocab, lengthsFile, info) {
+  const feeds = { batch: [batchFeeds(new Array(16).fill(128), vocab)], query: [batchFeeds([16], vocab)], mixed: [] };
+  if (lengthsFile) {
+    const lengths = fs.readFileSync(lengthsFile, 'utf8').trim().split(/\s+/).map(Number);
+    for (let i = 0; i < lengths.length; i += 16) feeds.mixed.push(batchFeeds(lengths.slice(i, i + 16), vocab));
+  }
+  console.log(JSON.stringify({ engine: engineName(), ready: true, ...info }));
+  const rl = require('readline').createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    const op = line.trim();
+    if (!op) continue;
+    if (!feeds[op] || feeds[op].length === 0) throw new Error(`unknown or empty workload ${JSON.stringify(op)}`);
+    const t = process.hrtime.bigint();
+    for (const f of feeds[op]) await sess.run(f);
+    console.log(JSON.stringify({ op, s: Number(process.hrtime.bigint() - t) / 1e9 }));
+  }
+}
+
 async function main() {
-  const [model, lengthsFile, threads, checkFile] = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => a !== '--lockstep');
+  const [model, lengthsFile, threads, checkFile] = args;
   const sess = await ort.InferenceSession.create(model, {
     intraOpNumThreads: Number(threads || 2), interOpNumThreads: 1,
     graphOptimizationLevel: 'all', executionMode: 'sequential',
   });
   const vocab = 30522;
   const out = {};
-  if (checkFile) {
-    const c = JSON.parse(fs.readFileSync(checkFile, 'utf8'));
-    const b = c.input_ids.length, L = c.input_ids[0].length;
-    const t = (rows) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [b, L]);
-    const res = await sess.run({ input_ids: t(c.input_ids), attention_mask: t(c.attention_mask) });
-    const got = res[sess.outputNames[0]].data;
-    if (got.length !== c.output.length) throw new Error(`${checkFile}: ORT returned ${got.length} values, torch ${c.output.length}`);
-    let d = 0;
-    for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs(got[i] - c.output[i]));
-    out.check_max_abs_vs_torch = d;
-  }
+  if (checkFile) out.check_max_abs_vs_torch = await check(sess, checkFile);
+  if (process.argv.includes('--lockstep')) return lockstep(sess, vocab, lengthsFile, out);
   // Fixed batch: 16 documents of 128 tokens.
   const docFeeds = batchFeeds(new Array(16).fill(128), vocab);
   await sess.run(docFeeds);
@@ -64,6 +93,6 @@ async function main() {
     out.mixed_docs_per_s = lengths.length / (Number(process.hrtime.bigint() - t) / 1e9);
     out.mixed_docs = lengths.length;
   }
-  console.log(JSON.stringify({ engine: 'onnxruntime-node ' + require(path.join(process.env.ORT_DIR || '/work/ortbench', 'node_modules/onnxruntime-node/package.json')).version, threads: Number(threads || 2), ...out }));
+  console.log(JSON.stringify({ engine: engineName(), threads: Number(threads || 2), ...out }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -37,6 +37,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import make_golden as ref  # noqa: E402
+from torchinfo import blas_library  # noqa: E402
 
 CLS, SEP = 101, 102
 
@@ -166,6 +167,30 @@ def export(p, cfg, out_dir, g):
     return path
 
 
+def lockstep(p, cfg, lengths_file, g, info):
+    """Serves lockstep.py: a JSON line when ready, then for each line of
+    stdin (batch, query or mixed) one run of that workload and a line
+    {"op": ..., "s": seconds}."""
+    V = cfg["vocab_size"]
+    batches = {"batch": [random_batch([128] * 16, V, g)], "query": [random_batch([16], V, g)], "mixed": []}
+    if lengths_file:
+        with open(lengths_file) as f:
+            lengths = [int(x) for x in f.read().split()]
+        batches["mixed"] = [random_batch(lengths[i:i + 16], V, g) for i in range(0, len(lengths), 16)]
+    print(json.dumps(dict(info, ready=True)), flush=True)
+    with torch.inference_mode():
+        for line in sys.stdin:
+            op = line.strip()
+            if not op:
+                continue
+            if not batches.get(op):
+                raise SystemExit("unknown or empty workload %r" % op)
+            t = time.perf_counter()
+            for ids, mask in batches[op]:
+                encode(p, cfg, ids, mask)
+            print(json.dumps({"op": op, "s": time.perf_counter() - t}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -174,12 +199,16 @@ def main():
     ap.add_argument("--export", metavar="DIR", help="write DIR/model.onnx and DIR/check.json")
     ap.add_argument("--parity", metavar="FILE", help="Go vectors from splade bench-encode --parity-out")
     ap.add_argument("--skip-bench", action="store_true", help="only export and parity")
+    ap.add_argument("--lockstep", action="store_true",
+                    help="serve lockstep.py: one run per workload named on stdin (batch, query, mixed)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg, p = load(args.model)
     V = cfg["vocab_size"]
     g = torch.Generator().manual_seed(7)
-    res = {"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads()}
+    res = {"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library()}
+    if args.lockstep:
+        return lockstep(p, cfg, args.lengths, g, res)
     if not args.skip_bench:
         with torch.inference_mode():
             ids, mask = random_batch([128] * 16, V, g)
