@@ -55,6 +55,7 @@ func runPretrain(args []string) error {
 	copyProb := fs.Float64("copy-prob", 0, "fraction of the other tokens trained to predict themselves (the copy task: a lexical SPLADE head)")
 	seed := fs.Uint64("seed", 1, "seed of the weights, the batches and the masks")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
+	stopAfter := fs.Int("stop-after", 0, "stop after N steps of the --steps schedule (learning rate as for --steps; 0: run all --steps)")
 	saveEvery := fs.Int("save-every", 0, "also write the model to --output every N steps (0: only at the end)")
 	out := fs.String("output", "", "output directory")
 	alias(fs, "output", "out")
@@ -66,8 +67,8 @@ func runPretrain(args []string) error {
 		return usagef("--corpus and --output are required (see splade pretrain -h)")
 	case (*vocabPath == "") == (*initDir == ""):
 		return usagef("give exactly one of --vocab (from scratch) and --init (continue a checkpoint)")
-	case *steps <= 0 || *batch <= 0 || *maxLen < 3 || *lr <= 0 || *maskProb <= 0 || *maskProb >= 1 || *copyProb < 0 || *copyProb > 1:
-		return usagef("--steps, --batch, --lr must be positive, --max-length at least 3, --mask-prob in (0, 1), --copy-prob in [0, 1]")
+	case *steps <= 0 || *batch <= 0 || *maxLen < 3 || *lr <= 0 || *maskProb <= 0 || *maskProb >= 1 || *copyProb < 0 || *copyProb > 1 || *stopAfter < 0:
+		return usagef("--steps, --batch, --lr must be positive, --max-length at least 3, --mask-prob in (0, 1), --copy-prob in [0, 1], --stop-after not negative")
 	}
 	var (
 		m     *train.Model
@@ -146,12 +147,16 @@ func runPretrain(args []string) error {
 	}
 	defer logf.Close()
 	enc := json.NewEncoder(logf)
-	bar := newProgress(int64(*steps), "pretrain")
+	last := *steps
+	if *stopAfter > 0 && *stopAfter < last {
+		last = *stopAfter
+	}
+	bar := newProgress(int64(last), "pretrain")
 	var act train.Activations
 	rng := rand.New(rand.NewPCG(*seed, 0x3d1))
 	perm := rng.Perm(len(docs))
 	next := 0
-	for step := 0; step < *steps; step++ {
+	for step := 0; step < last; step++ {
 		start := time.Now()
 		var in, labels [][]int32
 		masked := 0
@@ -180,10 +185,10 @@ func runPretrain(args []string) error {
 		}
 		bar.Describe(fmt.Sprintf("pretrain loss %.3f", loss))
 		bar.Add(1)
-		if (step+1)%100 == 0 || step+1 == *steps {
+		if (step+1)%100 == 0 || step+1 == last {
 			slog.Info("pretrain", "step", step+1, "loss", fmt.Sprintf("%.4f", loss), "lr", lrNow)
 		}
-		if *saveEvery > 0 && (step+1)%*saveEvery == 0 && step+1 < *steps {
+		if *saveEvery > 0 && (step+1)%*saveEvery == 0 && step+1 < last {
 			if err := m.Save(*out, vocab); err != nil {
 				return err
 			}
