@@ -123,9 +123,13 @@ func runBenchSearch(args []string) error {
 		fmt.Fprintf(out, "build_seconds\t%.2f\t(excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
 		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
 		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
-		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(doc gaps + %s impacts + block directory)\n", st.BitsPerPost, st.Quantization)
-		fmt.Fprintf(out, "range_max_bits_per_posting\t%.2f\nrange_forward_bits_per_posting\t%.2f\n",
-			8*float64(st.RangeBytes)/float64(st.Postings), 8*float64(st.ForwardBytes)/float64(st.Postings))
+		fmt.Fprintf(out, "pairs\t%d\t(%.3f per posting)\ndense_terms\t%d\n", st.Pairs, float64(st.Pairs)/float64(st.Postings), st.DenseTerms)
+		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(everything every query mode reads: postings.bin + blocks.bin, %s impacts)\n", st.BitsPerPost, st.Quantization)
+		bpp := func(n int64) float64 { return 8 * float64(n) / float64(st.Postings) }
+		z := st.Sizes
+		fmt.Fprintf(out, "  by stream\tgaps %.2f  maxima %.2f  dense-maxima %.2f  counts %.2f  docs %.2f  impacts %.2f  directory %.2f\n",
+			bpp(z.Gaps), bpp(z.Maxima), bpp(z.Dense), bpp(z.Counts), bpp(z.Docs), bpp(z.Impacts), bpp(z.Directory))
+		fmt.Fprintf(out, "total_bits_per_posting\t%.2f\t(all files of the index, term strings and document ids included)\n", st.TotalBitsPerPost)
 	}
 	out.Flush()
 
