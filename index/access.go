@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 )
 
 // This file holds the read paths of the query processors: a document-at-
@@ -25,27 +26,34 @@ func (ix *Index) ScoreTerm(t uint32, w float64, acc []float64, pb *PairBlock) er
 	R := uint32(ix.Meta.RangeSize)
 	acc = acc[:ix.Meta.Docs]
 	for bi := 0; bi < ti.blocks; bi++ {
-		if err := b.decodeHead(ix, ti, bi); err != nil {
+		if err := b.decodeRanges(ix, ti, bi); err != nil {
 			return ix.wrap(err)
 		}
-		if err := b.decodePostings(); err != nil {
+		if err := b.decodeCounts(); err != nil {
 			return ix.wrap(err)
 		}
-		local, level := b.local, b.level
-		switch ix.q {
-		case QuantU8:
+		if err := b.decodeAll(); err != nil {
+			return ix.wrap(err)
+		}
+		local := b.local
+		if ix.q == QuantU8 {
+			others, base := b.others, b.base
+			o := uint32(0)
 			for i := 0; i < b.n; i++ {
 				a := acc[b.rng[i]*R:]
-				for k := b.first[i]; k < b.first[i+1]; k++ {
-					a[local[k]] += w * float64(level[k])
+				f, e := b.first[i], b.first[i+1]
+				a[local[f]] += w * float64(b.maxv[i])
+				for k := f + 1; k < e; k++ {
+					a[local[k]] += w * float64(others[o]+base)
+					o++
 				}
 			}
-		default:
-			for i := 0; i < b.n; i++ {
-				a := acc[b.rng[i]*R:]
-				for k := b.first[i]; k < b.first[i+1]; k++ {
-					a[local[k]] += w * float64(ix.impactOf(level[k]))
-				}
+			continue
+		}
+		for i := 0; i < b.n; i++ {
+			a := acc[b.rng[i]*R:]
+			for k := b.first[i]; k < b.first[i+1]; k++ {
+				a[local[k]] += w * float64(ix.impactOf(b.level[k]))
 			}
 		}
 	}
@@ -55,68 +63,142 @@ func (ix *Index) ScoreTerm(t uint32, w float64, acc []float64, pb *PairBlock) er
 // PairBlock is scratch memory for decoding posting blocks; one per
 // goroutine, reused across calls.
 type PairBlock struct {
-	b    pairBlock
-	vals [maxBlockPairs]uint32
+	b pairBlock
 }
 
 // AddBounds adds W x m to ub[r] for every range r where term t occurs,
 // m being the term's range maximum there (a bound level: the maximum
 // impact level for u8, a level of RangeScale units otherwise). ub holds
-// NumRanges entries; the caller keeps the sums below 2^32.
-func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock) error {
+// NumRanges entries; the caller keeps the sums below 2^32. When keep is
+// not nil and t is not dense, the decoded ranges and maxima are stored
+// there for ScoreRanges.
+func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep *KnownPairs) error {
 	ti := &ix.terms[t]
 	ub = ub[:ix.Meta.Ranges]
 	if ti.layout == layoutDense {
-		for r, m := range ti.denseMaxima(ix) {
+		maxima := ti.denseMaxima(ix)
+		for r, m := range maxima {
 			ub[r] += W * uint32(m)
 		}
 		return nil
 	}
+	if keep != nil {
+		keep.t = t
+		keep.ranges, keep.max = keep.ranges[:0], keep.max[:0]
+	}
 	b := &pb.b
 	for bi := 0; bi < ti.blocks; bi++ {
-		if err := b.decodeBounds(ix, ti, bi); err != nil {
+		if err := b.decodeRanges(ix, ti, bi); err != nil {
+			if keep != nil {
+				keep.ranges = keep.ranges[:0]
+			}
 			return ix.wrap(err)
 		}
 		for i, r := range b.rng[:b.n] {
 			ub[r] += W * b.maxv[i]
 		}
+		if keep != nil {
+			keep.ranges = append(keep.ranges, b.rng[:b.n]...)
+			for _, m := range b.maxv[:b.n] {
+				keep.max = append(keep.max, uint8(m))
+			}
+		}
 	}
 	return nil
 }
 
+// KnownPairs holds the ranges and maxima of a term's pairs, decoded by
+// AddBounds, so that ScoreRanges finds the term's pairs in given ranges
+// without decoding them again.
+type KnownPairs struct {
+	t      uint32
+	ranges []uint32
+	max    []uint8
+}
+
 // ScoreRanges adds float64(w) x impact of term t's postings in the given
 // ranges (increasing) to acc: a posting of document r x RangeSize + j in
-// ranges[i] adds to acc[i x RangeSize + j].
-func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64, pb *PairBlock) error {
+// ranges[i] adds to acc[i x RangeSize + j]. Only the pairs of those ranges
+// are decoded. known, when not nil, holds t's pairs as kept by AddBounds.
+func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64, pb *PairBlock, known *KnownPairs) error {
 	ti := &ix.terms[t]
 	b := &pb.b
 	R := ix.Meta.RangeSize
 	B := 1 << ti.blockLog
-	cur := -1 // decoded block
+	cur, counted := -1, false // block located or decoded, and whether its counts are
 	add := func(i, j int) error {
-		if err := b.pairPostings(j); err != nil {
+		if !counted {
+			if err := b.decodeCounts(); err != nil {
+				return ix.wrap(err)
+			}
+			b.grow()
+			counted = true
+		}
+		if err := b.decodePair(j); err != nil {
 			return ix.wrap(err)
 		}
 		a := acc[i*R : i*R+R]
-		for k := b.first[j]; k < b.first[j+1]; k++ {
-			a[b.local[k]] += w * float64(ix.impactOf(b.level[k]))
+		f, e := b.first[j], b.first[j+1]
+		for k := f; k < e; k++ {
+			a[b.local[k]] += w * float64(ix.impactOf(b.impact(j, k-f)))
 		}
 		return nil
+	}
+	// at moves to block bi unless it is current
+	at := func(bi int) error {
+		if bi == cur {
+			return nil
+		}
+		cur, counted = bi, false
+		return ix.wrap(b.locate(ix, ti, bi))
 	}
 	if ti.layout == layoutDense {
 		maxima := ti.denseMaxima(ix)
 		for i, r := range ranges {
-			if maxima[r] == 0 {
+			m := maxima[r]
+			if m == 0 {
 				continue
 			}
 			p := ti.denseRank(ix, r)
-			if bi := p / B; bi != cur {
-				if err := b.decodeHead(ix, ti, bi); err != nil {
-					return ix.wrap(err)
-				}
-				cur = bi
+			if err := at(p >> ti.blockLog); err != nil {
+				return err
 			}
-			if err := add(i, p%B); err != nil {
+			j := p & (B - 1)
+			b.rng[j], b.maxv[j] = r, uint32(m)
+			if err := add(i, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if known != nil && known.t == t && len(known.ranges) == ti.pairs {
+		kr := known.ranges
+		p := 0
+		for i, r := range ranges {
+			// first pair at or after r, galloping from p
+			if kr[p] < r {
+				lo, step := p+1, 1
+				hi := lo
+				for hi < len(kr) && kr[hi] < r {
+					lo = hi + 1
+					hi += step
+					step <<= 1
+				}
+				p, _ = slices.BinarySearch(kr[lo:min(hi, len(kr))], r)
+				p += lo
+				if p == len(kr) {
+					return nil
+				}
+			}
+			if kr[p] != r {
+				continue
+			}
+			if err := at(p >> ti.blockLog); err != nil {
+				return err
+			}
+			j := p & (B - 1)
+			b.rng[j], b.maxv[j] = r, uint32(known.max[p])
+			if err := add(i, j); err != nil {
 				return err
 			}
 		}
@@ -149,10 +231,10 @@ func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64
 			bi = lo
 		}
 		if bi != cur {
-			if err := b.decodeHead(ix, ti, bi); err != nil {
+			if err := b.decodeRanges(ix, ti, bi); err != nil {
 				return ix.wrap(err)
 			}
-			cur = bi
+			cur, counted = bi, false
 		}
 		// merge the candidates with the block's ranges
 		last := ti.dirLast(ix, bi)
@@ -166,46 +248,6 @@ func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64
 					return err
 				}
 			}
-		}
-	}
-	return nil
-}
-
-// decodeBounds decodes the ranges and maxima of a sparse term's block.
-func (pb *pairBlock) decodeBounds(ix *Index, ti *termInfo, bi int) error {
-	pb.ix, pb.ti, pb.bi = ix, ti, bi
-	B := 1 << ti.blockLog
-	n := min(B, ti.pairs-bi*B)
-	pb.n = n
-	lo, hiOff := ti.blockSpan(ix, bi)
-	src := ix.postings[lo:hiOff]
-	prev := int64(-1)
-	if bi > 0 {
-		prev = int64(ti.dirLast(ix, bi-1))
-	}
-	used := decodePFor(pb.rng[:n], src, pb.scratch[:n])
-	if used < 0 {
-		return pb.fail("malformed gaps")
-	}
-	src = src[used:]
-	for i := 0; i < n; i++ {
-		prev += int64(pb.rng[i]) + 1
-		pb.rng[i] = uint32(prev)
-	}
-	if uint32(prev) != ti.dirLast(ix, bi) || prev >= int64(ix.Meta.Ranges) {
-		return pb.fail("ranges do not end at the directory's last range")
-	}
-	if len(src) < 1 {
-		return pb.fail("short maxima")
-	}
-	base := uint32(src[0])
-	if decodePFor(pb.maxv[:n], src[1:], pb.scratch[:n]) < 0 {
-		return pb.fail("malformed maxima")
-	}
-	for i := 0; i < n; i++ {
-		pb.maxv[i] += base
-		if pb.maxv[i] == 0 || pb.maxv[i] > 255 {
-			return pb.fail("range maximum out of range")
 		}
 	}
 	return nil
@@ -311,11 +353,15 @@ func (c *Cursor) load(bi int) {
 		return
 	}
 	b := &c.pb
-	if err := b.decodeHead(c.ix, c.ti, bi); err != nil {
+	if err := b.decodeRanges(c.ix, c.ti, bi); err != nil {
 		c.fail(err)
 		return
 	}
-	if err := b.decodePostings(); err != nil {
+	if err := b.decodeCounts(); err != nil {
+		c.fail(err)
+		return
+	}
+	if err := b.decodeAll(); err != nil {
 		c.fail(err)
 		return
 	}
@@ -327,7 +373,7 @@ func (c *Cursor) load(bi int) {
 		f, e := int(b.first[i]), int(b.first[i+1])
 		base := b.rng[i] * R
 		// the maximum comes first; the others increase: insert it in place
-		arg, argV := b.local[f], c.ix.impactOf(b.level[f])
+		arg, argV := b.local[f], c.ix.impactOf(b.impact(i, 0))
 		k := f
 		placed := false
 		for x := f + 1; x < e; x++ {
@@ -336,7 +382,7 @@ func (c *Cursor) load(bi int) {
 				k++
 				placed = true
 			}
-			c.docs[k], c.imps[k] = base+uint32(b.local[x]), c.ix.impactOf(b.level[x])
+			c.docs[k], c.imps[k] = base+uint32(b.local[x]), c.ix.impactOf(b.impact(i, uint32(x-f)))
 			k++
 		}
 		if !placed {
@@ -345,3 +391,5 @@ func (c *Cursor) load(bi int) {
 	}
 	c.cur = c.docs[0]
 }
+
+var DebugRangesDecoded, DebugCounts, DebugPairs, DebugDense atomic.Int64

@@ -181,8 +181,10 @@ func exercise(ix *Index) {
 		c.NextGEQ(uint32(ix.NumDocs() / 2))
 		c.NextGEQ(End - 1)
 		ix.ScoreTerm(uint32(t), 1, acc, &pb)
-		ix.AddBounds(uint32(t), 1, ub, &pb)
-		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb)
+		var known KnownPairs
+		ix.AddBounds(uint32(t), 1, ub, &pb, &known)
+		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb, nil)
+		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb, &known)
 	}
 	for d := 0; d < ix.NumDocs(); d++ {
 		ix.DocID(uint32(d))

@@ -174,7 +174,8 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 		// bounds: W x range maximum, which covers every impact and, for
 		// u8, equals the largest level of the range
 		clear(ub)
-		if err := ix.AddBounds(tid, 3, ub, &pb); err != nil {
+		var known KnownPairs
+		if err := ix.AddBounds(tid, 3, ub, &pb, &known); err != nil {
 			t.Fatal(err)
 		}
 		maxIn := make([]float32, ix.NumRanges())
@@ -195,15 +196,17 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 				ranges = append(ranges, uint32(rg))
 			}
 		}
-		racc := make([]float64, len(ranges)*int(R))
-		if err := ix.ScoreRanges(tid, w, ranges, racc, &pb); err != nil {
-			t.Fatal(err)
-		}
-		for i, rg := range ranges {
-			for j := uint32(0); j < R; j++ {
-				d := rg*R + j
-				if got, exp := racc[i*int(R)+int(j)], w*float64(byTerm[tid][d]); got != exp {
-					t.Fatalf("term %d doc %d: ScoreRanges %v, want %v", tid, d, got, exp)
+		for _, kp := range []*KnownPairs{nil, &known} {
+			racc := make([]float64, len(ranges)*int(R))
+			if err := ix.ScoreRanges(tid, w, ranges, racc, &pb, kp); err != nil {
+				t.Fatal(err)
+			}
+			for i, rg := range ranges {
+				for j := uint32(0); j < R; j++ {
+					d := rg*R + j
+					if got, exp := racc[i*int(R)+int(j)], w*float64(byTerm[tid][d]); got != exp {
+						t.Fatalf("term %d doc %d: ScoreRanges (known %v) %v, want %v", tid, d, kp != nil, got, exp)
+					}
 				}
 			}
 		}

@@ -347,28 +347,36 @@ func (e *termEncoder) appendRaw(dst []byte, raw uint32) []byte {
 // errCorrupt is wrapped by decoding errors.
 var errCorrupt = errors.New("corrupted posting block")
 
-// pairBlock is one decoded block of a term's pairs. decodeHead fills the
-// ranges, maxima and counts; postings are decoded on demand, all of them
-// (decodePostings) or one pair's (pairPostings).
+// pairBlock is one decoded block of a term's pairs, decoded in stages:
+// decodeRanges (ranges and maxima: all that range bounds need),
+// decodeCounts (the pairs' posting counts, locating the docs and impacts
+// streams), then decodeAll (every posting) or decodePair (one pair's).
+// Every stage checks what it reads, so corrupted bytes give an error, not
+// a panic or an out-of-range document.
 type pairBlock struct {
-	ix    *Index
-	ti    *termInfo
-	bi    int // block index within the term
-	n     int
-	rng   [maxBlockPairs]uint32
-	maxv  [maxBlockPairs]uint32 // u8: the maximum level; f16/f32: the bound level
+	ix   *Index
+	ti   *termInfo
+	bi   int
+	n    int
+	rng  [maxBlockPairs]uint32
+	maxv [maxBlockPairs]uint32 // u8: the maximum level; f16/f32: the bound level
+	rest []byte                // the block after its ranges and maxima
+
 	cnt   [maxBlockPairs]uint32
 	first [maxBlockPairs + 1]uint32 // postings before each pair
 	dbit  [maxBlockPairs + 1]uint32 // bit offset of each pair's docs field
 
 	docs   []byte // docs stream
 	imps   []byte // impacts stream
-	chunks []int  // u8: byte offset of each PFor chunk in imps (after the base)
+	base   uint32 // u8: level base of the non-maximum impacts
+	chunks []int  // u8: byte offset of each PFor chunk in imps
 
-	// decodePostings output, in pair order, maximum first in each pair
-	local []uint8
-	level []uint32 // u8 levels, or f16/f32 bits
-	obuf  []uint32
+	// decoded postings in pair order, each pair's maximum first: local
+	// documents; u8 impacts of the non-maximum postings (pair i's at
+	// others[first[i]-i:]); f16/f32 impacts of every posting (raw bits)
+	local  []uint8
+	others []uint32
+	level  []uint32
 
 	scratch [maxBlockPairs]uint32
 }
@@ -377,9 +385,8 @@ func (pb *pairBlock) fail(format string, args ...any) error {
 	return fmt.Errorf("%w: term %d block %d: %s", errCorrupt, pb.ti.id, pb.bi, fmt.Sprintf(format, args...))
 }
 
-// decodeHead decodes block bi of term ti up to its counts and locates its
-// docs and impacts streams.
-func (pb *pairBlock) decodeHead(ix *Index, ti *termInfo, bi int) error {
+// decodeRanges decodes the ranges and maxima of block bi of term ti.
+func (pb *pairBlock) decodeRanges(ix *Index, ti *termInfo, bi int) error {
 	pb.ix, pb.ti, pb.bi = ix, ti, bi
 	B := 1 << ti.blockLog
 	n := min(B, ti.pairs-bi*B)
@@ -387,43 +394,10 @@ func (pb *pairBlock) decodeHead(ix *Index, ti *termInfo, bi int) error {
 	lo, hiOff := ti.blockSpan(ix, bi)
 	src := ix.postings[lo:hiOff]
 	nr := uint32(ix.Meta.Ranges)
-	if ti.layout == layoutSparse {
-		prev := int64(-1)
-		if bi > 0 {
-			prev = int64(ti.dirLast(ix, bi-1))
-		}
-		used := decodePFor(pb.rng[:n], src, pb.scratch[:n])
-		if used < 0 {
-			return pb.fail("malformed gaps")
-		}
-		src = src[used:]
-		for i := 0; i < n; i++ {
-			prev += int64(pb.rng[i]) + 1
-			pb.rng[i] = uint32(prev)
-		}
-		if prev >= int64(nr) || uint32(prev) != ti.dirLast(ix, bi) {
-			return pb.fail("ranges do not end at the directory's last range")
-		}
-		if len(src) < 1 {
-			return pb.fail("short maxima")
-		}
-		base := uint32(src[0])
-		used = decodePFor(pb.maxv[:n], src[1:], pb.scratch[:n])
-		if used < 0 {
-			return pb.fail("malformed maxima")
-		}
-		src = src[1+used:]
-		for i := 0; i < n; i++ {
-			pb.maxv[i] += base
-			if pb.maxv[i] == 0 || pb.maxv[i] > 255 {
-				return pb.fail("range maximum out of range")
-			}
-		}
-	} else {
+	if ti.layout == layoutDense {
 		// the block's ranges are the present ranges of rank [bi*B, bi*B+n)
 		maxima := ti.denseMaxima(ix)
-		r := ti.dirStart(ix, bi)
-		k := 0
+		r, k := ti.dirStart(ix, bi), 0
 		for ; k < n && r < nr; r++ {
 			if m := maxima[r]; m != 0 {
 				pb.rng[k], pb.maxv[k] = r, uint32(m)
@@ -433,10 +407,74 @@ func (pb *pairBlock) decodeHead(ix *Index, ti *termInfo, bi int) error {
 		if k < n || pb.rng[n-1] != ti.dirLast(ix, bi) {
 			return pb.fail("dense ranges do not match the directory")
 		}
+		pb.rest = src
+		return nil
 	}
-	// counts
-	R := ix.Meta.RangeSize
-	if ti.countsMode == countsPlain {
+	prev := int64(-1)
+	if bi > 0 {
+		prev = int64(ti.dirLast(ix, bi-1))
+	}
+	used := decodePFor(pb.rng[:n], src, pb.scratch[:n])
+	if used < 0 {
+		return pb.fail("malformed gaps")
+	}
+	src = src[used:]
+	for i := 0; i < n; i++ {
+		prev += int64(pb.rng[i]) + 1
+		pb.rng[i] = uint32(prev)
+	}
+	if prev >= int64(nr) || uint32(prev) != ti.dirLast(ix, bi) {
+		return pb.fail("ranges do not end at the directory's last range")
+	}
+	if len(src) < 1 {
+		return pb.fail("short maxima")
+	}
+	base := uint32(src[0])
+	used = decodePFor(pb.maxv[:n], src[1:], pb.scratch[:n])
+	if used < 0 {
+		return pb.fail("malformed maxima")
+	}
+	for i := 0; i < n; i++ {
+		pb.maxv[i] += base
+		if pb.maxv[i]-1 > 254 { // 0 or above 255
+			return pb.fail("range maximum out of range")
+		}
+	}
+	pb.rest = src[1+used:]
+	return nil
+}
+
+// locate points pb at block bi of term ti without decoding its ranges and
+// maxima, which the caller knows (from a dense term's maxima, or kept by
+// AddBounds) and sets in pb.rng and pb.maxv for the pairs it decodes.
+func (pb *pairBlock) locate(ix *Index, ti *termInfo, bi int) error {
+	pb.ix, pb.ti, pb.bi = ix, ti, bi
+	B := 1 << ti.blockLog
+	n := min(B, ti.pairs-bi*B)
+	pb.n = n
+	lo, hiOff := ti.blockSpan(ix, bi)
+	src := ix.postings[lo:hiOff]
+	if ti.layout == layoutSparse {
+		g := pforSize(src, n)
+		if g < 0 || g >= len(src) {
+			return pb.fail("malformed gaps")
+		}
+		m := pforSize(src[g+1:], n)
+		if m < 0 {
+			return pb.fail("malformed maxima")
+		}
+		src = src[g+1+m:]
+	}
+	pb.rest = src
+	return nil
+}
+
+// decodeCounts decodes the posting counts of the block's pairs (after
+// decodeRanges) and locates its docs and impacts streams.
+func (pb *pairBlock) decodeCounts() error {
+	n, src := pb.n, pb.rest
+	ix := pb.ix
+	if pb.ti.countsMode == countsPlain {
 		used := decodePFor(pb.cnt[:n], src, pb.scratch[:n])
 		if used < 0 {
 			return pb.fail("malformed counts")
@@ -456,6 +494,9 @@ func (pb *pairBlock) decodeHead(ix *Index, ti *termInfo, bi int) error {
 		for _, f := range flags {
 			nm += bits.OnesCount8(f)
 		}
+		if nm > n {
+			return pb.fail("stray count flags")
+		}
 		if nm > 0 {
 			used := decodePFor(pb.scratch[:nm], src, pb.first[:nm])
 			if used < 0 {
@@ -472,20 +513,21 @@ func (pb *pairBlock) decodeHead(ix *Index, ti *termInfo, bi int) error {
 				pb.cnt[i] = 1
 			}
 		}
-		if n%8 != 0 && flags[nf-1]>>(n%8) != 0 {
+		if k != nm {
 			return pb.fail("stray count flags")
 		}
 	}
+	R := uint32(ix.Meta.RangeSize)
 	lg := ix.rangeLog
 	var f, db uint32
 	for i := 0; i < n; i++ {
 		c := pb.cnt[i]
-		if c > uint32(R) {
+		if c > R {
 			return pb.fail("pair count %d above the range size", c)
 		}
 		pb.first[i], pb.dbit[i] = f, db
 		f += c
-		db += uint32(docBits(int(c), lg, R))
+		db += uint32(docBits(int(c), lg, int(R)))
 	}
 	pb.first[n], pb.dbit[n] = f, db
 	nd := int(db+7) / 8
@@ -494,108 +536,157 @@ func (pb *pairBlock) decodeHead(ix *Index, ti *termInfo, bi int) error {
 	}
 	pb.docs, src = src[:nd], src[nd:]
 	pb.chunks = pb.chunks[:0]
-	switch ix.q {
-	case QuantU8:
-		no := int(f) - n
-		if no == 0 {
-			if len(src) != 0 {
-				return pb.fail("trailing bytes")
-			}
-			pb.imps = nil
-			break
-		}
-		if len(src) < 1 {
-			return pb.fail("short impacts")
-		}
-		pb.imps = src
-		off := 1
-		for lo := 0; lo < no; lo += othersChunk {
-			sz := pforSize(src[off:], min(othersChunk, no-lo))
-			if sz < 0 {
-				return pb.fail("malformed impacts")
-			}
-			pb.chunks = append(pb.chunks, off)
-			off += sz
-		}
-		if off != len(src) {
-			return pb.fail("impacts stream size")
-		}
-	default:
+	if ix.q != QuantU8 {
 		if len(src) != int(f)*ix.q.width() {
 			return pb.fail("impacts stream size")
 		}
 		pb.imps = src
+		return nil
+	}
+	no := int(f) - n
+	if no == 0 {
+		if len(src) != 0 {
+			return pb.fail("trailing bytes")
+		}
+		pb.imps = nil
+		return nil
+	}
+	if len(src) < 1 {
+		return pb.fail("short impacts")
+	}
+	pb.imps, pb.base = src, uint32(src[0])
+	off := 1
+	for lo := 0; lo < no; lo += othersChunk {
+		sz := pforSize(src[off:], min(othersChunk, no-lo))
+		if sz < 0 {
+			return pb.fail("malformed impacts")
+		}
+		pb.chunks = append(pb.chunks, off)
+		off += sz
+	}
+	if off != len(src) {
+		return pb.fail("impacts stream size")
 	}
 	return nil
 }
 
-// decodePostings decodes every posting of the block into pb.local and
-// pb.level, in pair order with each pair's maximum first.
-func (pb *pairBlock) decodePostings() error {
+// grow sizes the posting arrays for the block (after decodeCounts).
+func (pb *pairBlock) grow() {
 	total := int(pb.first[pb.n])
-	pb.local = slices.Grow(pb.local[:0], total)[:total]
-	pb.level = slices.Grow(pb.level[:0], total)[:total]
+	if cap(pb.local) < total {
+		pb.local = make([]uint8, total, 2*total)
+	}
+	pb.local = pb.local[:total]
+	if pb.ix.q == QuantU8 {
+		no := total - pb.n
+		if cap(pb.others) < no {
+			pb.others = make([]uint32, no, 2*no)
+		}
+		pb.others = pb.others[:no]
+	} else {
+		if cap(pb.level) < total {
+			pb.level = make([]uint32, total, 2*total)
+		}
+		pb.level = pb.level[:total]
+	}
+}
+
+// decodeAll decodes every posting of the block (after decodeCounts).
+func (pb *pairBlock) decodeAll() error {
+	pb.grow()
 	if err := pb.decodeDocs(0, pb.n); err != nil {
 		return err
 	}
-	switch pb.ix.q {
-	case QuantU8:
-		no := total - pb.n
-		others := slices.Grow(pb.obuf[:0], no)[:no]
-		pb.obuf = others
-		if no > 0 {
-			base := uint32(pb.imps[0])
-			for k, off := range pb.chunks {
-				lo := k * othersChunk
-				m := min(othersChunk, no-lo)
-				if decodePFor(others[lo:lo+m], pb.imps[off:], pb.scratch[:m]) < 0 {
-					return pb.fail("malformed impacts")
-				}
+	if pb.ix.q != QuantU8 {
+		return pb.decodeFloat(0, pb.n)
+	}
+	no := len(pb.others)
+	for k, off := range pb.chunks {
+		lo := k * othersChunk
+		m := min(othersChunk, no-lo)
+		if decodePFor(pb.others[lo:lo+m], pb.imps[off:], pb.scratch[:m]) < 0 {
+			return pb.fail("malformed impacts")
+		}
+	}
+	o, base := uint32(0), pb.base
+	for i := 0; i < pb.n; i++ {
+		if pb.cnt[i] > 1 && pb.maxv[i] < base {
+			return pb.fail("impact above its range maximum")
+		}
+		m := pb.maxv[i] - base
+		for _, v := range pb.others[o : o+pb.cnt[i]-1] {
+			if v > m {
+				return pb.fail("impact above its range maximum")
 			}
-			for i := range others {
-				others[i] += base
+		}
+		o += pb.cnt[i] - 1
+	}
+	if base == 0 {
+		for _, v := range pb.others {
+			if v == 0 {
+				return pb.fail("zero impact")
 			}
 		}
-		o := 0
-		for i := 0; i < pb.n; i++ {
-			c := int(pb.cnt[i]) - 1
-			f := int(pb.first[i])
-			m := pb.maxv[i]
-			pb.level[f] = m
-			for k, v := range others[o : o+c] {
-				if v == 0 || v > m {
-					return pb.fail("impact out of range")
-				}
-				pb.level[f+1+k] = v
-			}
-			o += c
-		}
-	case QuantF16:
-		for i := range total {
-			pb.level[i] = uint32(binary.LittleEndian.Uint16(pb.imps[2*i:]))
-		}
-		return pb.checkFloat(0, pb.n)
-	default:
-		for i := range total {
-			pb.level[i] = binary.LittleEndian.Uint32(pb.imps[4*i:])
-		}
-		return pb.checkFloat(0, pb.n)
 	}
 	return nil
 }
 
-// checkFloat verifies that float impacts of pairs [lo, hi) are positive,
-// finite, the first of each pair the largest and within its bound.
-func (pb *pairBlock) checkFloat(lo, hi int) error {
+// decodePair decodes the postings of pair i alone (after decodeCounts and
+// grow): its local documents and impacts, at their usual positions.
+func (pb *pairBlock) decodePair(i int) error {
+	if err := pb.decodeDocs(i, i+1); err != nil {
+		return err
+	}
+	if pb.ix.q != QuantU8 {
+		return pb.decodeFloat(i, i+1)
+	}
+	no := len(pb.others)
+	o := int(pb.first[i]) - i
+	for x := o; x < o+int(pb.cnt[i])-1; x++ {
+		ch := x / othersChunk
+		v := pforAt(pb.imps[pb.chunks[ch]:], min(othersChunk, no-ch*othersChunk), x%othersChunk) + pb.base
+		if v-1 >= pb.maxv[i] { // 0 or above the maximum
+			return pb.fail("impact out of range")
+		}
+		pb.others[x] = v - pb.base
+	}
+	return nil
+}
+
+// impact returns the impact level (u8) or raw bits (f16/f32) of posting
+// f+k, the k-th of pair i (f = first[i]).
+func (pb *pairBlock) impact(i int, k uint32) uint32 {
+	f := pb.first[i]
+	if pb.ix.q != QuantU8 {
+		return pb.level[f+k]
+	}
+	if k == 0 {
+		return pb.maxv[i]
+	}
+	return pb.others[f-uint32(i)+k-1] + pb.base
+}
+
+// decodeFloat reads the f16/f32 impacts of pairs [lo, hi) and checks that
+// they are positive, finite, the first of each pair the largest and within
+// its bound.
+func (pb *pairBlock) decodeFloat(lo, hi int) error {
 	rs := pb.ix.Meta.RangeScale
+	q := pb.ix.q
 	for i := lo; i < hi; i++ {
-		f := pb.first[i]
-		m := impactValue(pb.ix.q, pb.level[f])
+		f, e := pb.first[i], pb.first[i+1]
+		for k := f; k < e; k++ {
+			if q == QuantF16 {
+				pb.level[k] = uint32(binary.LittleEndian.Uint16(pb.imps[2*k:]))
+			} else {
+				pb.level[k] = binary.LittleEndian.Uint32(pb.imps[4*k:])
+			}
+		}
+		m := impactValue(q, pb.level[f])
 		if !(m > 0) || math.IsInf(float64(m), 0) || float64(m) > float64(pb.maxv[i])*rs {
 			return pb.fail("impact out of range")
 		}
-		for _, raw := range pb.level[f+1 : f+pb.cnt[i]] {
-			if v := impactValue(pb.ix.q, raw); !(v > 0) || v > m {
+		for _, raw := range pb.level[f+1 : e] {
+			if v := impactValue(q, raw); !(v > 0) || v > m {
 				return pb.fail("impact above its pair's maximum")
 			}
 		}
@@ -604,45 +695,50 @@ func (pb *pairBlock) checkFloat(lo, hi int) error {
 }
 
 // decodeDocs decodes the local documents of pairs [lo, hi) into pb.local
-// (at their posting positions), checking each against the range length.
+// at their posting positions. Only the last range of the collection can
+// be shorter than RangeSize, so only its documents need a range check.
 func (pb *pairBlock) decodeDocs(lo, hi int) error {
 	lg := pb.ix.rangeLog
 	R := pb.ix.Meta.RangeSize
+	docs := pb.docs
 	for i := lo; i < hi; i++ {
-		bit := int(pb.dbit[i])
 		c := int(pb.cnt[i])
 		f := int(pb.first[i])
-		rlen := pb.ix.RangeLen(pb.rng[i])
 		out := pb.local[f : f+c]
+		bit := int(pb.dbit[i])
 		if c*lg <= lg+R {
-			prev := -1
-			for k := 0; k < c; k++ {
-				v := int(readBits(pb.docs, bit, lg))
-				bit += lg
-				if v >= rlen || (k > 1 && v <= prev) {
-					return pb.fail("document out of order or range")
+			if lg == 4 {
+				// RangeSize 16: every field is nibble-aligned
+				p := bit >> 2
+				for k := range out {
+					out[k] = docs[p>>1] >> (uint(p&1) << 2) & 15
+					p++
 				}
-				if k > 0 {
-					if v == int(out[0]) {
-						return pb.fail("repeated document")
-					}
-					prev = v
+			} else {
+				for k := range out {
+					out[k] = uint8(readBits(docs, bit, lg))
+					bit += lg
 				}
-				out[k] = uint8(v)
 			}
-			continue
+		} else {
+			arg := uint(readBits(docs, bit, lg))
+			mask := readWide(docs, bit+lg, R)
+			if bits.OnesCount64(mask) != c || mask>>arg&1 == 0 {
+				return pb.fail("document mask")
+			}
+			out[0] = uint8(arg)
+			k := 1
+			for m := mask &^ (1 << arg); m != 0; m &= m - 1 {
+				out[k] = uint8(bits.TrailingZeros64(m))
+				k++
+			}
 		}
-		arg := int(readBits(pb.docs, bit, lg))
-		bit += lg
-		mask := readWide(pb.docs, bit, R)
-		if bits.OnesCount64(mask) != c || mask>>arg&1 == 0 || (rlen < 64 && mask>>rlen != 0) {
-			return pb.fail("document mask")
-		}
-		out[0] = uint8(arg)
-		k := 1
-		for m := mask &^ (1 << arg); m != 0; m &= m - 1 {
-			out[k] = uint8(bits.TrailingZeros64(m))
-			k++
+		if rlen := pb.ix.RangeLen(pb.rng[i]); rlen < R {
+			for _, v := range out {
+				if int(v) >= rlen {
+					return pb.fail("document beyond the collection")
+				}
+			}
 		}
 	}
 	return nil
@@ -654,49 +750,4 @@ func readWide(src []byte, bit, width int) uint64 {
 		return readBits(src, bit, width)
 	}
 	return readBits(src, bit, 32) | readBits(src, bit+32, width-32)<<32
-}
-
-// pairPostings decodes the postings of pair i alone (local documents into
-// pb.local, impacts into pb.level, at the pair's posting positions).
-func (pb *pairBlock) pairPostings(i int) error {
-	total := int(pb.first[pb.n])
-	if len(pb.local) < total {
-		pb.local = slices.Grow(pb.local[:0], total)[:total]
-		pb.level = slices.Grow(pb.level[:0], total)[:total]
-	}
-	if err := pb.decodeDocs(i, i+1); err != nil {
-		return err
-	}
-	f, c := int(pb.first[i]), int(pb.cnt[i])
-	switch pb.ix.q {
-	case QuantU8:
-		pb.level[f] = pb.maxv[i]
-		o := f - i // others before pair i
-		no := total - pb.n
-		base := uint32(0)
-		if no > 0 {
-			base = uint32(pb.imps[0])
-		}
-		for k := 1; k < c; k++ {
-			x := o + k - 1
-			ch := x / othersChunk
-			m := min(othersChunk, no-ch*othersChunk)
-			v := pforAt(pb.imps[pb.chunks[ch]:], m, x%othersChunk) + base
-			if v == 0 || v > pb.maxv[i] {
-				return pb.fail("impact out of range")
-			}
-			pb.level[f+k] = v
-		}
-	case QuantF16:
-		for k := f; k < f+c; k++ {
-			pb.level[k] = uint32(binary.LittleEndian.Uint16(pb.imps[2*k:]))
-		}
-		return pb.checkFloat(i, i+1)
-	default:
-		for k := f; k < f+c; k++ {
-			pb.level[k] = binary.LittleEndian.Uint32(pb.imps[4*k:])
-		}
-		return pb.checkFloat(i, i+1)
-	}
-	return nil
 }

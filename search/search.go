@@ -40,6 +40,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/splade-go/splade/index"
 	"github.com/splade-go/splade/sparse"
@@ -148,9 +149,14 @@ type scratch struct {
 	heavy   []qterm // terms by decreasing weight, for query-term pruning
 	acc     []float64
 	ub      []uint32
+	ubLight []uint32
+	light   []bool // per query term: light for Block-Max Pruning
+	known   []index.KnownPairs
+	kp      []*index.KnownPairs // per query term: its pairs kept by AddBounds, or nil
 	cands   []rangeCand
 	order   []rangeCand
-	batch   []uint32
+	batch   []rangeCand
+	branges []uint32
 	bucket  []int32
 	cursors []index.Cursor
 	contrib []float64
@@ -393,8 +399,9 @@ func (s *Searcher) maxScore(sc *scratch) error {
 }
 
 type rangeCand struct {
-	ub uint32
-	r  uint32
+	ub    uint32 // bound of all the bound terms
+	r     uint32
+	light uint32 // part of ub from the light terms
 }
 
 // pruneQuery returns the heaviest query terms whose weights sum to at least
@@ -450,19 +457,48 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	if len(sc.ub) != nr {
 		sc.ub = make([]uint32, nr)
 	}
-	ub := sc.ub
+	if len(sc.ubLight) != nr {
+		sc.ubLight = make([]uint32, nr)
+	}
+	ub, ubLight := sc.ub, sc.ubLight
 	bterms := pruneQuery(sc, cut)
 	var wsum float64
 	for _, qt := range bterms {
 		wsum += float64(qt.w)
 	}
 	K := float64(math.MaxUint32) / 255 / (wsum + float64(len(bterms)))
-	for _, qt := range bterms {
+	// Light terms (dense ones: costly to look up in a range, usually head
+	// expansions with small query weights) get their own bounds, so that a
+	// range whose other terms leave every document too far below the
+	// threshold is dropped before they are looked up.
+	sc.light = sc.light[:0]
+	hasLight := false
+	if len(sc.known) < len(bterms) {
+		sc.known = make([]index.KnownPairs, len(bterms))
+	}
+	for i, qt := range bterms {
 		W := uint32(math.Ceil(float64(qt.w) * K))
-		if err := ix.AddBounds(qt.t, W, ub, &sc.pb); err != nil {
+		dst := ub
+		if ix.Dense(qt.t) {
+			dst, hasLight = ubLight, true
+		}
+		if err := ix.AddBounds(qt.t, W, dst, &sc.pb, &sc.known[i]); err != nil {
 			clear(ub)
+			clear(ubLight)
 			return err
 		}
+	}
+	// the pairs kept by AddBounds, by query term
+	sc.kp = sc.kp[:0]
+	kb := 0
+	for _, qt := range sc.terms {
+		sc.light = append(sc.light, ix.Dense(qt.t))
+		var kp *index.KnownPairs
+		if kb < len(bterms) && bterms[kb].t == qt.t {
+			kp = &sc.known[kb]
+			kb++
+		}
+		sc.kp = append(sc.kp, kp)
 	}
 	// bound u prunes a range when u x RangeScale / K x margin < theta
 	// (exact) or alpha x u x RangeScale / K < theta: u < limit(theta)
@@ -486,10 +522,20 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	lim := limit(theta0)
 	cands := sc.cands[:0]
 	var umax uint32
-	for r, u := range ub {
-		if u >= lim {
-			cands = append(cands, rangeCand{u, uint32(r)})
-			umax = max(umax, u)
+	if hasLight {
+		for r, u := range ub {
+			if u += ubLight[r]; u >= lim {
+				cands = append(cands, rangeCand{u, uint32(r), ubLight[r]})
+				umax = max(umax, u)
+			}
+		}
+		clear(ubLight)
+	} else {
+		for r, u := range ub {
+			if u >= lim {
+				cands = append(cands, rangeCand{u, uint32(r), 0})
+				umax = max(umax, u)
+			}
 		}
 	}
 	clear(ub)
@@ -522,7 +568,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	// best-first in batches of growing size
 	R := ix.RangeSize()
 	theta := func() float64 { return max(theta0, sc.top.threshold()) }
-	next, visited, size := 0, 0, firstBatch
+	next, visited, size := 0, 0, FirstBatch
 	for next < len(order) && (maxRanges == 0 || visited < maxRanges) {
 		lim := limit(theta())
 		batch := sc.batch[:0]
@@ -540,20 +586,43 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 				}
 				continue
 			}
-			batch = append(batch, c.r)
+			batch = append(batch, c)
 		}
 		sc.batch = batch
 		if len(batch) == 0 {
 			break
 		}
-		if err := s.scoreBatch(sc, batch, R); err != nil {
+		// a range is dropped when its best document without the light
+		// terms plus their bound misses the threshold
+		lightScale := ix.RangeScale() / K
+		if err := s.scoreBatch(sc, batch, R, hasLight, func(best float64, c rangeCand) bool {
+			u := best + float64(c.light)*lightScale
+			if alpha == 1 {
+				return u*margin < theta()
+			}
+			return alpha*u < theta()
+		}); err != nil {
 			return err
 		}
 		visited += len(batch)
-		size = min(2*size, maxBatch)
+		DebugBatches.Add(1)
+		size = min(BatchGrowth*size, MaxBatch)
 	}
+	lf := limit(theta())
+	cmin := 0
+	for _, c := range order {
+		if c.ub >= lf {
+			cmin++
+		}
+	}
+	DebugCmin.Add(int64(cmin))
+	DebugVisited.Add(int64(visited))
+	DebugCands.Add(int64(len(order)))
+	DebugQueries.Add(1)
 	return nil
 }
+
+var DebugVisited, DebugCands, DebugQueries, DebugBatches, DebugCmin, DebugDropped atomic.Int64
 
 // bucketTop is the largest bound that falls in the bucket of u.
 func bucketTop(u, lim, umax uint32, span uint64, nBuckets int) uint32 {
@@ -565,27 +634,59 @@ func bucketTop(u, lim, umax uint32, span uint64, nBuckets int) uint32 {
 // firstBatch and maxBatch size the batches of ranges Block-Max Pruning
 // scores: the first few ranges with the largest bounds raise the threshold
 // quickly; later batches grow to amortize a pass over each term's postings.
-const (
-	firstBatch = 8
-	maxBatch   = 512
+var (
+	FirstBatch  = 8
+	MaxBatch    = 512
+	BatchGrowth = 2
 )
 
 // scoreBatch scores the documents of the given ranges for the whole query
-// and offers them to the top k.
-func (s *Searcher) scoreBatch(sc *scratch, batch []uint32, R int) error {
-	slices.Sort(batch)
+// and offers them to the top k. With light terms, the ranges are first
+// scored without them and those that drop returns true for are skipped;
+// the others are then scored with every term in term id order, the order
+// of every processor (scores are bit-identical).
+func (s *Searcher) scoreBatch(sc *scratch, batch []rangeCand, R int, light bool, drop func(best float64, c rangeCand) bool) error {
+	slices.SortFunc(batch, func(a, b rangeCand) int { return int(int64(a.r) - int64(b.r)) })
 	n := len(batch) * R
 	if len(sc.racc) < n {
 		sc.racc = make([]float64, n)
 	}
 	acc := sc.racc[:n]
-	for _, qt := range sc.terms {
-		if err := s.ix.ScoreRanges(qt.t, float64(qt.w), batch, acc, &sc.pb); err != nil {
+	ranges := sc.branges[:0]
+	for _, c := range batch {
+		ranges = append(ranges, c.r)
+	}
+	if light {
+		for i, qt := range sc.terms {
+			if sc.light[i] {
+				continue
+			}
+			if err := s.ix.ScoreRanges(qt.t, float64(qt.w), ranges, acc, &sc.pb, sc.kp[i]); err != nil {
+				clear(acc)
+				return err
+			}
+		}
+		kept := ranges[:0]
+		for i, c := range batch {
+			a := acc[i*R : (i+1)*R]
+			if !drop(slices.Max(a), c) {
+				kept = append(kept, c.r)
+			}
+			clear(a)
+		}
+		DebugBatches.Add(0)
+		DebugDropped.Add(int64(len(batch) - len(kept)))
+		ranges = kept
+		acc = acc[:len(ranges)*R]
+	}
+	sc.branges = ranges
+	for i, qt := range sc.terms {
+		if err := s.ix.ScoreRanges(qt.t, float64(qt.w), ranges, acc, &sc.pb, sc.kp[i]); err != nil {
 			clear(acc)
 			return err
 		}
 	}
-	for i, r := range batch {
+	for i, r := range ranges {
 		base := r * uint32(R)
 		for j, v := range acc[i*R : (i+1)*R] {
 			if v > 0 {
@@ -596,4 +697,3 @@ func (s *Searcher) scoreBatch(sc *scratch, batch []uint32, R int) error {
 	clear(acc)
 	return nil
 }
-
