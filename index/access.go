@@ -23,7 +23,6 @@ func (ix *Index) wrap(err error) error {
 func (ix *Index) ScoreTerm(t uint32, w float64, acc []float64, pb *PairBlock) error {
 	ti := &ix.terms[t]
 	b := &pb.b
-	R := uint32(ix.Meta.RangeSize)
 	acc = acc[:ix.Meta.Docs]
 	for bi := 0; bi < ti.blocks; bi++ {
 		if err := b.decodeRanges(ix, ti, bi); err != nil {
@@ -32,29 +31,13 @@ func (ix *Index) ScoreTerm(t uint32, w float64, acc []float64, pb *PairBlock) er
 		if err := b.decodeCounts(); err != nil {
 			return ix.wrap(err)
 		}
-		if err := b.decodeAll(); err != nil {
+		docs, imps := pb.flat(int(b.first[b.n]))
+		n, err := b.flatten(docs, imps)
+		if err != nil {
 			return ix.wrap(err)
 		}
-		local := b.local
-		if ix.q == QuantU8 {
-			others, base := b.others, b.base
-			o := uint32(0)
-			for i := 0; i < b.n; i++ {
-				a := acc[b.rng[i]*R:]
-				f, e := b.first[i], b.first[i+1]
-				a[local[f]] += w * float64(b.maxv[i])
-				for k := f + 1; k < e; k++ {
-					a[local[k]] += w * float64(others[o]+base)
-					o++
-				}
-			}
-			continue
-		}
-		for i := 0; i < b.n; i++ {
-			a := acc[b.rng[i]*R:]
-			for k := b.first[i]; k < b.first[i+1]; k++ {
-				a[local[k]] += w * float64(ix.impactOf(b.level[k]))
-			}
+		for k, d := range docs[:n] {
+			acc[d] += w * imps[k]
 		}
 	}
 	return nil
@@ -63,7 +46,18 @@ func (ix *Index) ScoreTerm(t uint32, w float64, acc []float64, pb *PairBlock) er
 // PairBlock is scratch memory for decoding posting blocks; one per
 // goroutine, reused across calls.
 type PairBlock struct {
-	b pairBlock
+	b    pairBlock
+	docs []uint32
+	imps []float64
+}
+
+// flat returns posting arrays of at least n entries.
+func (pb *PairBlock) flat(n int) ([]uint32, []float64) {
+	if cap(pb.docs) < n {
+		pb.docs = make([]uint32, n, 2*n)
+		pb.imps = make([]float64, n, 2*n)
+	}
+	return pb.docs[:n], pb.imps[:n]
 }
 
 // AddBounds adds W x m to ub[r] for every range r where term t occurs,

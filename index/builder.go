@@ -517,7 +517,7 @@ func (b *Builder) finish() (Stats, error) {
 		rec.kth = kthImpacts(q, raws, &hist, &vals)
 		et := enc.encode(docs, raws)
 		rec.pairs, rec.blocks = uint32(et.pairs), uint32(len(et.dir)/2)
-		rec.layout, rec.countsMode, rec.blockLog = et.layout, et.countsMode, et.blockLog
+		rec.layout, rec.blockLog = et.layout, et.blockLog
 		if _, err := post.Write(et.data); err != nil {
 			return Stats{}, err
 		}
@@ -684,11 +684,11 @@ func BuildFromFile(path, dir string, opt BuildOptions, progress func(docs int)) 
 // termRecord is one fixed-size entry of terms.bin (64 bytes, see
 // docs/index-format.md).
 type termRecord struct {
-	df, pairs, blocks            uint32
-	layout, countsMode, blockLog uint8
-	dataOff, dirOff              uint64
-	maxImpact                    float32
-	kth                          [3]float32
+	df, pairs, blocks uint32
+	layout, blockLog  uint8
+	dataOff, dirOff   uint64
+	maxImpact         float32
+	kth               [3]float32
 }
 
 func (r *termRecord) put(b []byte) {
@@ -696,7 +696,7 @@ func (r *termRecord) put(b []byte) {
 	binary.LittleEndian.PutUint32(b[0:], r.df)
 	binary.LittleEndian.PutUint32(b[4:], r.pairs)
 	binary.LittleEndian.PutUint32(b[8:], r.blocks)
-	b[12], b[13], b[14] = r.layout, r.countsMode, r.blockLog
+	b[12], b[14] = r.layout, r.blockLog
 	binary.LittleEndian.PutUint64(b[16:], r.dataOff)
 	binary.LittleEndian.PutUint64(b[24:], r.dirOff)
 	binary.LittleEndian.PutUint32(b[32:], math.Float32bits(r.maxImpact))

@@ -56,13 +56,13 @@ type Index struct {
 
 // termInfo is a parsed terms.bin record.
 type termInfo struct {
-	id                           uint32
-	df, pairs, blocks            int
-	layout, countsMode, blockLog uint8
-	dataOff, dataEnd, blocksOff  uint64 // in postings.bin
-	dirOff                       int    // first directory entry
-	maxImpact                    float32
-	kth                          [3]float32 // impacts of rank 10, 100, 1000
+	id                          uint32
+	df, pairs, blocks           int
+	layout, blockLog            uint8
+	dataOff, dataEnd, blocksOff uint64 // in postings.bin
+	dirOff                      int    // first directory entry
+	maxImpact                   float32
+	kth                         [3]float32 // impacts of rank 10, 100, 1000
 }
 
 const termRecordSize = 64
@@ -220,7 +220,7 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 		ti := &ix.terms[t]
 		*ti = termInfo{
 			id: uint32(t), df: int(binary.LittleEndian.Uint32(b)), pairs: int(binary.LittleEndian.Uint32(b[4:])),
-			blocks: int(binary.LittleEndian.Uint32(b[8:])), layout: b[12], countsMode: b[13], blockLog: b[14],
+			blocks: int(binary.LittleEndian.Uint32(b[8:])), layout: b[12], blockLog: b[14],
 			dataOff: binary.LittleEndian.Uint64(b[16:]), dirOff: int(binary.LittleEndian.Uint64(b[24:])),
 			maxImpact: math.Float32frombits(binary.LittleEndian.Uint32(b[32:])),
 		}
@@ -230,7 +230,7 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 		bp := 1 << ti.blockLog
 		if ti.df <= 0 || ti.df > m.Docs || ti.pairs <= 0 || ti.pairs > ti.df || uint64(ti.pairs) > nr ||
 			ti.blockLog < 4 || ti.blockLog > 7 || ti.blocks != (ti.pairs+bp-1)/bp || ti.layout > layoutDense ||
-			ti.countsMode > countsPlain || uint64(ti.dirOff) != nextBlock || ti.dataOff != prevData ||
+			b[13] != 0 || uint64(ti.dirOff) != nextBlock || ti.dataOff != prevData ||
 			!(ti.maxImpact > 0) || math.IsInf(float64(ti.maxImpact), 0) || b[15] != 0 {
 			return bad(fileTerms, "invalid record for term %d", t)
 		}

@@ -51,9 +51,6 @@ const (
 
 	layoutSparse = 0
 	layoutDense  = 1
-
-	countsFlags = 0
-	countsPlain = 1
 )
 
 // blockPairs picks the pairs per block for a term whose pairs hold avg
@@ -122,13 +119,12 @@ type termEncoder struct {
 
 // encodedTerm is a term ready to be written.
 type encodedTerm struct {
-	layout     uint8
-	countsMode uint8
-	blockLog   uint8
-	pairs      int
-	data       []byte   // dense extras then blocks
-	dir        []uint32 // (last range, offset) per block
-	sizes      Sizes
+	layout   uint8
+	blockLog uint8
+	pairs    int
+	data     []byte   // dense extras then blocks
+	dir      []uint32 // (last range, offset) per block
+	sizes    Sizes
 }
 
 // encode groups the postings (docs increasing, raws their stored impacts)
@@ -159,17 +155,6 @@ func (e *termEncoder) encode(docs, raws []uint32) encodedTerm {
 	B := blockPairsFor(float64(len(docs)) / float64(np))
 	out := encodedTerm{blockLog: uint8(bits.TrailingZeros(uint(B))), pairs: np}
 
-	// counts coding: whichever is smaller over the whole term
-	var flagsSize, plainSize int
-	for lo := 0; lo < np; lo += B {
-		hi := min(lo+B, np)
-		flagsSize += len(e.appendCounts(nil, e.pairs[lo:hi], countsFlags))
-		plainSize += len(e.appendCounts(nil, e.pairs[lo:hi], countsPlain))
-	}
-	if plainSize < flagsSize {
-		out.countsMode = countsPlain
-	}
-
 	// sparse-only streams and the common ones, block by block
 	var sparseSize int
 	e.blocks, e.common = e.blocks[:0], e.common[:0]
@@ -198,7 +183,7 @@ func (e *termEncoder) encode(docs, raws []uint32) encodedTerm {
 		out.sizes.Maxima += int64(len(sb) - gapBytes)
 		sparseSize += len(sb)
 		e.blocks = append(e.blocks, sb)
-		e.common = append(e.common, e.appendCommon(nil, ps, docs, raws, out.countsMode, &out.sizes))
+		e.common = append(e.common, e.appendCommon(nil, ps, docs, raws, &out.sizes))
 	}
 	nb := len(e.blocks)
 	denseSize := e.nRanges + 4*rankEntries(e.nRanges)
@@ -248,33 +233,33 @@ func appendRank(dst, maxima []byte) []byte {
 	return binary.LittleEndian.AppendUint32(dst, n)
 }
 
-// appendCounts appends the counts stream of a block.
-func (e *termEncoder) appendCounts(dst []byte, ps []pairInfo, mode uint8) []byte {
-	e.vals = e.vals[:0]
-	if mode == countsPlain {
-		for _, p := range ps {
-			e.vals = append(e.vals, uint32(p.c-1))
+// maskCount is the smallest posting count of a pair whose documents are
+// a mask: c x L > L + RangeSize (L = log2 RangeSize).
+func maskCount(lg, rangeSize int) int { return (lg+rangeSize)/lg + 1 }
+
+// appendCounts appends the counts stream of a block: per pair, below
+// maskCount, count - 1 one bits and a zero bit; from maskCount on,
+// maskCount - 1 one bits, the count being the popcount of the pair's
+// document mask.
+func (e *termEncoder) appendCounts(dst []byte, ps []pairInfo) []byte {
+	e.bw.buf = dst
+	mc := maskCount(e.lg, e.rangeSize)
+	for _, p := range ps {
+		if p.c >= mc {
+			e.bw.write(1<<(mc-1)-1, mc-1)
+		} else {
+			e.bw.write(1<<(p.c-1)-1, p.c)
 		}
-		return appendPFor(dst, e.vals, e.tmp)
 	}
-	flags := make([]byte, (len(ps)+7)/8)
-	for i, p := range ps {
-		if p.c > 1 {
-			flags[i/8] |= 1 << (i % 8)
-			e.vals = append(e.vals, uint32(p.c-2))
-		}
-	}
-	dst = append(dst, flags...)
-	if len(e.vals) > 0 {
-		dst = appendPFor(dst, e.vals, e.tmp)
-	}
+	dst = e.bw.flush()
+	e.bw.buf = nil
 	return dst
 }
 
 // appendCommon appends the counts, docs and impacts streams of a block.
-func (e *termEncoder) appendCommon(dst []byte, ps []pairInfo, docs, raws []uint32, countsMode uint8, sz *Sizes) []byte {
+func (e *termEncoder) appendCommon(dst []byte, ps []pairInfo, docs, raws []uint32, sz *Sizes) []byte {
 	n0 := len(dst)
-	dst = e.appendCounts(dst, ps, countsMode)
+	dst = e.appendCounts(dst, ps)
 	sz.Counts += int64(len(dst) - n0)
 
 	n0 = len(dst)
@@ -474,60 +459,48 @@ func (pb *pairBlock) locate(ix *Index, ti *termInfo, bi int) error {
 func (pb *pairBlock) decodeCounts() error {
 	n, src := pb.n, pb.rest
 	ix := pb.ix
-	if pb.ti.countsMode == countsPlain {
-		used := decodePFor(pb.cnt[:n], src, pb.scratch[:n])
-		if used < 0 {
-			return pb.fail("malformed counts")
-		}
-		src = src[used:]
-		for i := 0; i < n; i++ {
-			pb.cnt[i]++
-		}
-	} else {
-		nf := (n + 7) / 8
-		if len(src) < nf {
-			return pb.fail("short count flags")
-		}
-		flags := src[:nf]
-		src = src[nf:]
-		nm := 0
-		for _, f := range flags {
-			nm += bits.OnesCount8(f)
-		}
-		if nm > n {
-			return pb.fail("stray count flags")
-		}
-		if nm > 0 {
-			used := decodePFor(pb.scratch[:nm], src, pb.first[:nm])
-			if used < 0 {
-				return pb.fail("malformed counts")
-			}
-			src = src[used:]
-		}
-		k := 0
-		for i := 0; i < n; i++ {
-			if flags[i>>3]>>(i&7)&1 != 0 {
-				pb.cnt[i] = pb.scratch[k] + 2
-				k++
-			} else {
-				pb.cnt[i] = 1
-			}
-		}
-		if k != nm {
-			return pb.fail("stray count flags")
+	R := ix.Meta.RangeSize
+	lg := ix.rangeLog
+	mc := maskCount(lg, R)
+	nibble := uint32(lg)
+	maskBits := uint32(lg + R)
+	// counts: a unary code per pair; the docs stream follows the counts
+	// stream, whose length is known only once every pair is read
+	bit := 0
+	for i := 0; i < n; i++ {
+		ones := bits.TrailingZeros64(^readBits64(src, bit))
+		if ones >= mc-1 {
+			pb.cnt[i] = 0 // a mask: counted below
+			bit += mc - 1
+		} else {
+			pb.cnt[i] = uint32(ones + 1)
+			bit += ones + 1
 		}
 	}
-	R := uint32(ix.Meta.RangeSize)
-	lg := ix.rangeLog
+	nc := (bit + 7) / 8
+	if len(src) < nc {
+		return pb.fail("short counts stream")
+	}
+	src = src[nc:]
 	var f, db uint32
 	for i := 0; i < n; i++ {
-		c := pb.cnt[i]
-		if c > R {
-			return pb.fail("pair count %d above the range size", c)
-		}
 		pb.first[i], pb.dbit[i] = f, db
+		c := pb.cnt[i]
+		if c == 0 {
+			mask := readWide(src, int(db)+lg, R)
+			if int(db)+lg+R > 8*len(src) {
+				return pb.fail("short docs stream")
+			}
+			c = uint32(bits.OnesCount64(mask))
+			if c < uint32(mc) {
+				return pb.fail("document mask of %d postings", c)
+			}
+			pb.cnt[i] = c
+			db += maskBits
+		} else {
+			db += c * nibble
+		}
 		f += c
-		db += uint32(docBits(int(c), lg, int(R)))
 	}
 	pb.first[n], pb.dbit[n] = f, db
 	nd := int(db+7) / 8
@@ -744,10 +717,104 @@ func (pb *pairBlock) decodeDocs(lo, hi int) error {
 	return nil
 }
 
+// readBits64 returns the 64 bits at bit offset bit of src, zeros past the
+// end.
+func readBits64(src []byte, bit int) uint64 {
+	return readBits(src, bit, 32) | readBits(src, bit+32, 32)<<32
+}
+
 // readWide reads up to 64 bits.
 func readWide(src []byte, bit, width int) uint64 {
 	if width <= 32 {
 		return readBits(src, bit, width)
 	}
 	return readBits(src, bit, 32) | readBits(src, bit+32, width-32)<<32
+}
+
+// flatten decodes every posting of the block (after decodeCounts) into
+// document ids and impacts in impact units, in pair order: the form
+// term-at-a-time scoring and cursors consume. It returns the postings.
+func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
+	total := int(pb.first[pb.n])
+	docs, imps = docs[:total], imps[:total]
+	R := uint32(pb.ix.Meta.RangeSize)
+	if pb.ix.q != QuantU8 || pb.ix.rangeLog != 4 {
+		if err := pb.decodeAll(); err != nil {
+			return 0, err
+		}
+		for i := 0; i < pb.n; i++ {
+			base := pb.rng[i] * R
+			f := pb.first[i]
+			for k := f; k < pb.first[i+1]; k++ {
+				docs[k] = base + uint32(pb.local[k])
+				imps[k] = float64(pb.ix.impactOf(pb.impact(i, k-f)))
+			}
+		}
+		return total, nil
+	}
+	// u8 impacts, RangeSize 16: every docs field is nibble-aligned
+	no := total - pb.n
+	if cap(pb.others) < no {
+		pb.others = make([]uint32, no, 2*no)
+	}
+	others := pb.others[:no]
+	for k, off := range pb.chunks {
+		lo := k * othersChunk
+		m := min(othersChunk, no-lo)
+		if decodePFor(others[lo:lo+m], pb.imps[off:], pb.scratch[:m]) < 0 {
+			return 0, pb.fail("malformed impacts")
+		}
+	}
+	src := pb.docs
+	obase := pb.base
+	o := 0
+	for i := 0; i < pb.n; i++ {
+		c := int(pb.cnt[i])
+		f := int(pb.first[i])
+		base := pb.rng[i] * 16
+		m := pb.maxv[i]
+		if c > 1 && m < obase {
+			return 0, pb.fail("impact above its range maximum")
+		}
+		lim := m - obase
+		d := docs[f : f+c]
+		v := imps[f : f+c]
+		ot := others[o : o+c-1]
+		o += c - 1
+		p := int(pb.dbit[i] >> 2)
+		if c <= 5 {
+			for k := range d {
+				d[k] = base + uint32(src[p>>1]>>(uint(p&1)<<2)&15)
+				p++
+			}
+		} else {
+			arg := uint(src[p>>1] >> (uint(p&1) << 2) & 15)
+			mask := readBits(src, 4*p+4, 16)
+			if bits.OnesCount64(mask) != c || mask>>arg&1 == 0 {
+				return 0, pb.fail("document mask")
+			}
+			d[0] = base + uint32(arg)
+			k := 1
+			for mm := mask &^ (1 << arg); mm != 0; mm &= mm - 1 {
+				d[k] = base + uint32(bits.TrailingZeros64(mm))
+				k++
+			}
+		}
+		v[0] = float64(m)
+		for k, x := range ot {
+			if x > lim || x+obase == 0 {
+				return 0, pb.fail("impact out of range")
+			}
+			v[k+1] = float64(x + obase)
+		}
+	}
+	// only the last range of the collection can be shorter than 16
+	if last := pb.rng[pb.n-1]; pb.ix.RangeLen(last) < 16 {
+		for _, d := range docs[pb.first[pb.n-1]:] {
+			if int(d) >= pb.ix.Meta.Docs {
+				return 0, pb.fail("document beyond the collection")
+			}
+		}
+	}
+	return total, nil
 }

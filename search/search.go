@@ -150,9 +150,10 @@ type scratch struct {
 	acc     []float64
 	ub      []uint32
 	ubLight []uint32
-	light   []bool // per query term: light for Block-Max Pruning
 	known   []index.KnownPairs
-	kp      []*index.KnownPairs // per query term: its pairs kept by AddBounds, or nil
+	kpTerms []uint32 // the terms of known, increasing
+	sterms  []sterm  // the terms that score ranges
+	partial topK     // approximate search: best partial scores
 	cands   []rangeCand
 	order   []rangeCand
 	batch   []rangeCand
@@ -471,8 +472,8 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	// expansions with small query weights) get their own bounds, so that a
 	// range whose other terms leave every document too far below the
 	// threshold is dropped before they are looked up.
-	sc.light = sc.light[:0]
 	hasLight := false
+	sc.kpTerms = sc.kpTerms[:0]
 	if len(sc.known) < len(bterms) {
 		sc.known = make([]index.KnownPairs, len(bterms))
 	}
@@ -482,23 +483,34 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		if ix.Dense(qt.t) {
 			dst, hasLight = ubLight, true
 		}
+		sc.kpTerms = append(sc.kpTerms, qt.t)
 		if err := ix.AddBounds(qt.t, W, dst, &sc.pb, &sc.known[i]); err != nil {
 			clear(ub)
 			clear(ubLight)
 			return err
 		}
 	}
-	// the pairs kept by AddBounds, by query term
-	sc.kp = sc.kp[:0]
+	// Scoring terms: every query term for exact search. Approximate
+	// search scores ranges with the bound terms only (partial scores, whose
+	// threshold then guides the pruning) and rescores the best documents
+	// exactly at the end.
+	exact := cut >= 1
+	sc.sterms = sc.sterms[:0]
 	kb := 0
 	for _, qt := range sc.terms {
-		sc.light = append(sc.light, ix.Dense(qt.t))
-		var kp *index.KnownPairs
+		st := sterm{t: qt.t, w: qt.w, light: ix.Dense(qt.t)}
 		if kb < len(bterms) && bterms[kb].t == qt.t {
-			kp = &sc.known[kb]
+			st.kp = &sc.known[kb]
 			kb++
+		} else if !exact {
+			continue
 		}
-		sc.kp = append(sc.kp, kp)
+		sc.sterms = append(sc.sterms, st)
+	}
+	top := &sc.top
+	if !exact {
+		top = &sc.partial
+		top.reset(k * rescoreFactor)
 	}
 	// bound u prunes a range when u x RangeScale / K x margin < theta
 	// (exact) or alpha x u x RangeScale / K < theta: u < limit(theta)
@@ -513,8 +525,8 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		return uint32(min(math.Ceil(theta*K/div), math.MaxUint32))
 	}
 	var theta0 float64
-	for _, qt := range sc.terms {
-		theta0 = max(theta0, float64(qt.w)*float64(ix.KthImpact(qt.t, k)))
+	for _, st := range sc.sterms {
+		theta0 = max(theta0, float64(st.w)*float64(ix.KthImpact(st.t, top.k)))
 	}
 
 	// candidates: ranges whose bound reaches the threshold, in decreasing
@@ -567,7 +579,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 
 	// best-first in batches of growing size
 	R := ix.RangeSize()
-	theta := func() float64 { return max(theta0, sc.top.threshold()) }
+	theta := func() float64 { return max(theta0, top.threshold()) }
 	next, visited, size := 0, 0, FirstBatch
 	for next < len(order) && (maxRanges == 0 || visited < maxRanges) {
 		lim := limit(theta())
@@ -595,7 +607,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		// a range is dropped when its best document without the light
 		// terms plus their bound misses the threshold
 		lightScale := ix.RangeScale() / K
-		if err := s.scoreBatch(sc, batch, R, hasLight, func(best float64, c rangeCand) bool {
+		if err := s.scoreBatch(sc, top, batch, R, hasLight, func(best float64, c rangeCand) bool {
 			u := best + float64(c.light)*lightScale
 			if alpha == 1 {
 				return u*margin < theta()
@@ -607,6 +619,11 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		visited += len(batch)
 		DebugBatches.Add(1)
 		size = min(BatchGrowth*size, MaxBatch)
+	}
+	if !exact {
+		if err := s.rescore(sc, R); err != nil {
+			return err
+		}
 	}
 	lf := limit(theta())
 	cmin := 0
@@ -640,12 +657,52 @@ var (
 	BatchGrowth = 2
 )
 
-// scoreBatch scores the documents of the given ranges for the whole query
-// and offers them to the top k. With light terms, the ranges are first
+// rescoreFactor x k documents of the best partial scores are rescored
+// exactly by approximate Block-Max Pruning.
+const rescoreFactor = 2
+
+// rescore scores the ranges of the documents in sc.partial with every
+// query term and offers all their documents to sc.top with exact scores.
+func (s *Searcher) rescore(sc *scratch, R int) error {
+	rs := sc.branges[:0]
+	for _, e := range sc.partial.h {
+		rs = append(rs, e.doc/uint32(R))
+	}
+	slices.Sort(rs)
+	rs = slices.Compact(rs)
+	batch := sc.batch[:0]
+	for _, r := range rs {
+		batch = append(batch, rangeCand{r: r})
+	}
+	sc.branges, sc.batch = rs, batch
+	sc.sterms = sc.sterms[:0]
+	kb := 0
+	for _, qt := range sc.terms {
+		st := sterm{t: qt.t, w: qt.w}
+		if kb < len(sc.kpTerms) && sc.kpTerms[kb] == qt.t {
+			st.kp = &sc.known[kb]
+			kb++
+		}
+		sc.sterms = append(sc.sterms, st)
+	}
+	return s.scoreBatch(sc, &sc.top, batch, R, false, nil)
+}
+
+// sterm is a term that scores ranges: its weight, whether it is light
+// (dense) and its pairs if AddBounds kept them.
+type sterm struct {
+	t     uint32
+	w     float32
+	kp    *index.KnownPairs
+	light bool
+}
+
+// scoreBatch scores the documents of the given ranges for the scoring
+// terms and offers them to top. With light terms, the ranges are first
 // scored without them and those that drop returns true for are skipped;
-// the others are then scored with every term in term id order, the order
-// of every processor (scores are bit-identical).
-func (s *Searcher) scoreBatch(sc *scratch, batch []rangeCand, R int, light bool, drop func(best float64, c rangeCand) bool) error {
+// the others are then scored with every scoring term in term id order,
+// the order of every processor (scores are bit-identical).
+func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, light bool, drop func(best float64, c rangeCand) bool) error {
 	slices.SortFunc(batch, func(a, b rangeCand) int { return int(int64(a.r) - int64(b.r)) })
 	n := len(batch) * R
 	if len(sc.racc) < n {
@@ -657,11 +714,11 @@ func (s *Searcher) scoreBatch(sc *scratch, batch []rangeCand, R int, light bool,
 		ranges = append(ranges, c.r)
 	}
 	if light {
-		for i, qt := range sc.terms {
-			if sc.light[i] {
+		for _, st := range sc.sterms {
+			if st.light {
 				continue
 			}
-			if err := s.ix.ScoreRanges(qt.t, float64(qt.w), ranges, acc, &sc.pb, sc.kp[i]); err != nil {
+			if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
 				clear(acc)
 				return err
 			}
@@ -674,14 +731,13 @@ func (s *Searcher) scoreBatch(sc *scratch, batch []rangeCand, R int, light bool,
 			}
 			clear(a)
 		}
-		DebugBatches.Add(0)
 		DebugDropped.Add(int64(len(batch) - len(kept)))
 		ranges = kept
 		acc = acc[:len(ranges)*R]
 	}
 	sc.branges = ranges
-	for i, qt := range sc.terms {
-		if err := s.ix.ScoreRanges(qt.t, float64(qt.w), ranges, acc, &sc.pb, sc.kp[i]); err != nil {
+	for _, st := range sc.sterms {
+		if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
 			clear(acc)
 			return err
 		}
@@ -690,7 +746,7 @@ func (s *Searcher) scoreBatch(sc *scratch, batch []rangeCand, R int, light bool,
 		base := r * uint32(R)
 		for j, v := range acc[i*R : (i+1)*R] {
 			if v > 0 {
-				sc.top.push(v, base+uint32(j))
+				top.push(v, base+uint32(j))
 			}
 		}
 	}
