@@ -41,6 +41,8 @@ func appendPacked(dst []byte, vals []uint32, w int) []byte {
 
 // unpack decodes len(out) values of width w from src, which must hold at
 // least packedLen(len(out), w) bytes; it reports false when it does not.
+// A 64-bit buffer is refilled 32 bits at a time while four bytes remain,
+// then a byte at a time.
 func unpack(out []uint32, src []byte, w int) bool {
 	if w == 0 {
 		clear(out)
@@ -50,23 +52,27 @@ func unpack(out []uint32, src []byte, w int) bool {
 		return false
 	}
 	mask := uint64(1)<<w - 1
-	bit := 0
-	// Fast path: whole 8-byte loads while they stay inside src.
-	i := 0
-	for ; i < len(out); i++ {
-		byteOff := bit >> 3
-		if byteOff+8 > len(src) {
-			break
+	var acc uint64
+	nacc, p, i := 0, 0, 0
+	for ; i < len(out) && p+4 <= len(src); i++ {
+		if nacc < w {
+			acc |= uint64(binary.LittleEndian.Uint32(src[p:])) << nacc
+			p += 4
+			nacc += 32
 		}
-		out[i] = uint32((binary.LittleEndian.Uint64(src[byteOff:]) >> (bit & 7)) & mask)
-		bit += w
+		out[i] = uint32(acc & mask)
+		acc >>= w
+		nacc -= w
 	}
 	for ; i < len(out); i++ {
-		byteOff := bit >> 3
-		var tmp [8]byte
-		copy(tmp[:], src[byteOff:])
-		out[i] = uint32((binary.LittleEndian.Uint64(tmp[:]) >> (bit & 7)) & mask)
-		bit += w
+		for nacc < w {
+			acc |= uint64(src[p]) << nacc
+			p++
+			nacc += 8
+		}
+		out[i] = uint32(acc & mask)
+		acc >>= w
+		nacc -= w
 	}
 	return true
 }

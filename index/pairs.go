@@ -464,17 +464,35 @@ func (pb *pairBlock) decodeCounts() error {
 	mc := maskCount(lg, R)
 	nibble := uint32(lg)
 	maskBits := uint32(lg + R)
-	// counts: a unary code per pair; the docs stream follows the counts
-	// stream, whose length is known only once every pair is read
+	// Counts are a unary code per pair, read a 64-bit word at a time. The
+	// docs stream follows the counts stream, so a mask's popcount (the
+	// count of a mask pair) is read once every code is.
 	bit := 0
+	var f, db uint32
+	firstMask := -1
 	for i := 0; i < n; i++ {
-		ones := bits.TrailingZeros64(^readBits64(src, bit))
-		if ones >= mc-1 {
-			pb.cnt[i] = 0 // a mask: counted below
-			bit += mc - 1
+		off := bit >> 3
+		var w uint64
+		if off+8 <= len(src) {
+			w = binary.LittleEndian.Uint64(src[off:]) >> (bit & 7)
 		} else {
-			pb.cnt[i] = uint32(ones + 1)
+			w = readBits64(src, bit)
+		}
+		ones := bits.TrailingZeros64(^w)
+		pb.first[i], pb.dbit[i] = f, db
+		if ones >= mc-1 {
+			if firstMask < 0 {
+				firstMask = i
+			}
+			pb.cnt[i] = 0
+			bit += mc - 1
+			db += maskBits
+		} else {
+			c := uint32(ones + 1)
+			pb.cnt[i] = c
 			bit += ones + 1
+			db += c * nibble
+			f += c
 		}
 	}
 	nc := (bit + 7) / 8
@@ -482,25 +500,24 @@ func (pb *pairBlock) decodeCounts() error {
 		return pb.fail("short counts stream")
 	}
 	src = src[nc:]
-	var f, db uint32
-	for i := 0; i < n; i++ {
-		pb.first[i], pb.dbit[i] = f, db
-		c := pb.cnt[i]
-		if c == 0 {
-			mask := readWide(src, int(db)+lg, R)
-			if int(db)+lg+R > 8*len(src) {
-				return pb.fail("short docs stream")
+	if firstMask >= 0 {
+		f = pb.first[firstMask]
+		for i := firstMask; i < n; i++ {
+			pb.first[i] = f
+			c := pb.cnt[i]
+			if c == 0 {
+				db := int(pb.dbit[i])
+				if db+lg+R > 8*len(src) {
+					return pb.fail("short docs stream")
+				}
+				c = uint32(bits.OnesCount64(readWide(src, db+lg, R)))
+				if c < uint32(mc) {
+					return pb.fail("document mask of %d postings", c)
+				}
+				pb.cnt[i] = c
 			}
-			c = uint32(bits.OnesCount64(mask))
-			if c < uint32(mc) {
-				return pb.fail("document mask of %d postings", c)
-			}
-			pb.cnt[i] = c
-			db += maskBits
-		} else {
-			db += c * nibble
+			f += c
 		}
-		f += c
 	}
 	pb.first[n], pb.dbit[n] = f, db
 	nd := int(db+7) / 8
