@@ -755,7 +755,7 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 	total := int(pb.first[pb.n])
 	docs, imps = docs[:total], imps[:total]
 	R := uint32(pb.ix.Meta.RangeSize)
-	if pb.ix.q != QuantU8 || pb.ix.rangeLog != 4 {
+	if pb.ix.q != QuantU8 {
 		if err := pb.decodeAll(); err != nil {
 			return 0, err
 		}
@@ -769,7 +769,9 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 		}
 		return total, nil
 	}
-	// u8 impacts, RangeSize 16: every docs field is nibble-aligned
+	// u8 impacts
+	lg := pb.ix.rangeLog
+	mc := maskCount(lg, int(R))
 	no := total - pb.n
 	if cap(pb.others) < no {
 		pb.others = make([]uint32, no, 2*no)
@@ -788,7 +790,7 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 	for i := 0; i < pb.n; i++ {
 		c := int(pb.cnt[i])
 		f := int(pb.first[i])
-		base := pb.rng[i] * 16
+		base := pb.rng[i] * R
 		m := pb.maxv[i]
 		if c > 1 && m < obase {
 			return 0, pb.fail("impact above its range maximum")
@@ -798,15 +800,24 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 		v := imps[f : f+c]
 		ot := others[o : o+c-1]
 		o += c - 1
-		p := int(pb.dbit[i] >> 2)
-		if c <= 5 {
-			for k := range d {
-				d[k] = base + uint32(src[p>>1]>>(uint(p&1)<<2)&15)
-				p++
+		bit := int(pb.dbit[i])
+		if c < mc {
+			if lg == 4 {
+				// RangeSize 16: every docs field is nibble-aligned
+				p := bit >> 2
+				for k := range d {
+					d[k] = base + uint32(src[p>>1]>>(uint(p&1)<<2)&15)
+					p++
+				}
+			} else {
+				for k := range d {
+					d[k] = base + uint32(readBits(src, bit, lg))
+					bit += lg
+				}
 			}
 		} else {
-			arg := uint(src[p>>1] >> (uint(p&1) << 2) & 15)
-			mask := readBits(src, 4*p+4, 16)
+			arg := uint(readBits(src, bit, lg))
+			mask := readWide(src, bit+lg, int(R))
 			if bits.OnesCount64(mask) != c || mask>>arg&1 == 0 {
 				return 0, pb.fail("document mask")
 			}
@@ -825,8 +836,8 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 			v[k+1] = float64(x + obase)
 		}
 	}
-	// only the last range of the collection can be shorter than 16
-	if last := pb.rng[pb.n-1]; pb.ix.RangeLen(last) < 16 {
+	// only the last range of the collection can be shorter than R
+	if last := pb.rng[pb.n-1]; pb.ix.RangeLen(last) < int(R) {
 		for _, d := range docs[pb.first[pb.n-1]:] {
 			if int(d) >= pb.ix.Meta.Docs {
 				return 0, pb.fail("document beyond the collection")
