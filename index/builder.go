@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,23 +18,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edsrzf/mmap-go"
-
 	"github.com/splade-go/splade/sparse"
 )
 
-// BlockSize is the number of postings per compressed block.
-const BlockSize = 128
-
 // DefaultRangeSize is the number of consecutive documents that share one
-// block-max upper bound in the Block-Max Pruning range lists. On a
-// synthetic SPLADE++-like collection of 1M documents, 16 made exact BMP
-// twice as fast as 64 (splade bench-search --range-size), for range maxima
-// of 17 instead of 11 bits per posting.
+// block-max upper bound (Block-Max Pruning) and by which postings are
+// grouped. On a synthetic SPLADE++-like collection of 1M documents, 16 made
+// exact BMP twice as fast as 64 (splade bench-search --range-size).
 const DefaultRangeSize = 16
 
-// MaxRangeSize bounds RangeSize: a range's documents are addressed by one byte.
-const MaxRangeSize = 256
+// MinRangeSize and MaxRangeSize bound RangeSize, a power of two: a range's
+// documents are a 64-bit mask.
+const (
+	MinRangeSize = 4
+	MaxRangeSize = 64
+)
+
+func validRangeSize(r int) bool {
+	return r >= MinRangeSize && r <= MaxRangeSize && r&(r-1) == 0
+}
 
 // DefaultMemoryBudget bounds the postings a Builder buffers before spilling
 // a sorted run to disk.
@@ -65,13 +68,12 @@ type Meta struct {
 	Docs          int     `json:"docs"`
 	Terms         int     `json:"terms"`
 	Postings      int64   `json:"postings"`
-	Blocks        int64   `json:"blocks"`
+	Blocks        int64   `json:"blocks"` // block directory entries
 	Quantization  string  `json:"quantization"`
 	Scale         float64 `json:"scale"`
-	BlockSize     int     `json:"block_size"`
 	RangeSize     int     `json:"range_size"`
 	Ranges        int     `json:"ranges"`
-	RangeScale    float64 `json:"range_scale"`
+	RangeScale    float64 `json:"range_scale"` // impact units per range maximum unit
 	MaxWeight     float64 `json:"max_weight"`
 	Fingerprint   string  `json:"fingerprint"`
 	Reordered     bool    `json:"reordered"`
@@ -83,22 +85,23 @@ type Meta struct {
 
 // Stats summarize a build.
 type Stats struct {
-	Docs, Terms     int
-	Documents       int // documents of a passage index (Docs counts passages); 0 otherwise
-	Postings        int64
-	PostingBytes    int64 // postings.bin + blocks.bin payloads
-	RangeBytes      int64
-	ForwardBytes    int64 // rangefwd.bin payload
-	TotalBytes      int64 // all files of the generation
-	Runs            int   // spilled runs
-	BuildTime       time.Duration
-	BitsPerPost     float64 // 8*PostingBytes/Postings: doc ids + impacts + block directory
-	Dir             string  // generation directory written
-	Quantization    Quantization
-	Fingerprint     string
-	MaxWeight       float64
-	RangeEntries    int64
-	DenseRangeLists int
+	Docs, Terms  int
+	Documents    int // documents of a passage index (Docs counts passages); 0 otherwise
+	Postings     int64
+	Pairs        int64 // (term, range) pairs: postings grouped by range
+	DenseTerms   int   // terms whose range maxima are one byte per range
+	PostingBytes int64 // postings.bin + blocks.bin payloads: all that query processing reads
+	Sizes        Sizes // PostingBytes by stream
+	TotalBytes   int64 // all files of the generation, headers, terms and document ids included
+	Runs         int   // spilled runs
+	BuildTime    time.Duration
+	BitsPerPost  float64 // 8*PostingBytes/Postings
+	// TotalBitsPerPost is 8*TotalBytes/Postings: the whole generation.
+	TotalBitsPerPost float64
+	Dir              string // generation directory written
+	Quantization     Quantization
+	Fingerprint      string
+	MaxWeight        float64
 }
 
 type rawPosting struct {
@@ -113,9 +116,8 @@ type Builder struct {
 	opt                      BuildOptions
 	start                    time.Time
 
-	ids    []string
-	idSet  map[string]uint32
-	docLen []uint32
+	ids   []string
+	idSet map[string]uint32
 	// topTerm is each document's heaviest term (its term index), the key
 	// for reordering.
 	topTerm []uint32
@@ -147,8 +149,8 @@ func NewBuilder(dir string, opt BuildOptions) (*Builder, error) {
 	if opt.RangeSize <= 0 {
 		opt.RangeSize = DefaultRangeSize
 	}
-	if opt.RangeSize > MaxRangeSize {
-		return nil, fmt.Errorf("range size %d above the maximum %d", opt.RangeSize, MaxRangeSize)
+	if !validRangeSize(opt.RangeSize) {
+		return nil, fmt.Errorf("range size %d: want a power of two from %d to %d", opt.RangeSize, MinRangeSize, MaxRangeSize)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -254,7 +256,6 @@ func (b *Builder) Add(id string, v sparse.Vector) error {
 	}
 	b.ids = append(b.ids, id)
 	b.idSet[id] = doc
-	b.docLen = append(b.docLen, uint32(n))
 	b.topTerm = append(b.topTerm, top)
 	b.postings += int64(n)
 	b.bufBytes += int64(n) * 8
@@ -417,13 +418,6 @@ func (b *Builder) finish() (Stats, error) {
 		perm = reorder(&b.graph, b.topTerm, len(b.terms))
 	}
 	b.topTerm, b.graph = nil, bpGraph{}
-	newLen := b.docLen
-	if perm != nil {
-		newLen = make([]uint32, nDocs)
-		for old, nw := range perm {
-			newLen[nw] = b.docLen[old]
-		}
-	}
 
 	q := b.opt.Quantize
 	scale := 1.0
@@ -450,17 +444,6 @@ func (b *Builder) finish() (Stats, error) {
 		}
 	}
 
-	// Forward index, written through a writable mapping because postings
-	// arrive term by term and are scattered into documents.
-	if err := os.MkdirAll(b.runDir, 0o755); err != nil {
-		return Stats{}, err
-	}
-	fwd, err := newForwardWriter(filepath.Join(b.runDir, "forward.tmp"), newLen, q.width())
-	if err != nil {
-		return Stats{}, err
-	}
-	defer fwd.abort()
-
 	post, err := createFile(b.genDir, filePostings)
 	if err != nil {
 		return Stats{}, err
@@ -471,22 +454,19 @@ func (b *Builder) finish() (Stats, error) {
 		return Stats{}, err
 	}
 	defer blks.Close()
-	rngs, err := createFile(b.genDir, fileRanges)
-	if err != nil {
-		return Stats{}, err
-	}
-	defer rngs.Close()
 
 	var (
 		termStrs []string
 		records  []termRecord
 		nBlocks  int64
 		merged   []rawPosting
-		enc      blockEncoder
-		rangeMax = make([]uint8, nRanges)
-		touched  []uint32
+		docs     []uint32
+		raws     []uint32
+		hist     [256]int
+		vals     []float32
 		st       Stats
 	)
+	enc := termEncoder{q: q, rangeSize: rangeSize, lg: bits.TrailingZeros(uint(rangeSize)), nRanges: nRanges, rangeScale: rangeScale}
 	heads := make([]struct {
 		term string
 		ps   []rawPosting
@@ -528,82 +508,46 @@ func (b *Builder) finish() (Stats, error) {
 			}
 			slices.SortFunc(merged, func(x, y rawPosting) int { return cmp.Compare(x.doc, y.doc) })
 		}
-		tid := uint32(len(termStrs))
 		termStrs = append(termStrs, term)
 
-		rec := termRecord{df: uint32(len(merged)), postingsOff: post.n, blocksOff: uint64(nBlocks)}
-		// impacts
-		enc.reset(q, scale)
-		for _, p := range merged {
-			enc.add(p.doc, p.w)
-		}
+		docs, raws = docs[:0], raws[:0]
 		var maxV float32
-		touched = touched[:0]
-		for i, p := range merged {
-			v := enc.value(i)
-			if v > maxV {
-				maxV = v
-			}
-			fwd.put(p.doc, tid, enc.raw(i))
-			r := p.doc / uint32(rangeSize)
-			var rv uint8
-			if q == QuantU8 {
-				rv = uint8(v)
-			} else {
-				rv = ceilRange(v, rangeScale)
-			}
-			if rangeMax[r] == 0 {
-				touched = append(touched, r)
-			}
-			if rv > rangeMax[r] {
-				rangeMax[r] = rv
-			}
+		for _, p := range merged {
+			raw := rawImpact(q, p.w, scale)
+			docs = append(docs, p.doc)
+			raws = append(raws, raw)
+			maxV = max(maxV, impactValue(q, raw))
 		}
-		rec.maxImpact = maxV
-		nb, err := enc.writeBlocks(post, blks)
-		if err != nil {
+		rec := termRecord{df: uint32(len(merged)), dataOff: post.n, dirOff: uint64(nBlocks), maxImpact: maxV}
+		rec.kth = kthImpacts(q, raws, &hist, &vals)
+		et := enc.encode(docs, raws)
+		rec.pairs, rec.blocks = uint32(et.pairs), uint32(len(et.dir)/2)
+		rec.layout, rec.blockLog = et.layout, et.blockLog
+		if _, err := post.Write(et.data); err != nil {
 			return Stats{}, err
 		}
-		rec.nBlocks = uint32(nb)
-		nBlocks += int64(nb)
-		// range list: dense when that is no larger than sparse
-		rec.rangesOff = rngs.n
-		rec.rangeN = uint32(len(touched))
-		if len(touched)*5 >= nRanges {
-			rec.dense = 1
-			st.DenseRangeLists++
-			if _, err := rngs.Write(rangeMax); err != nil {
-				return Stats{}, err
-			}
-		} else {
-			slices.Sort(touched)
-			for _, r := range touched {
-				rngs.u32(r)
-			}
-			vals := make([]byte, len(touched))
-			for i, r := range touched {
-				vals[i] = rangeMax[r]
-			}
-			if _, err := rngs.Write(vals); err != nil {
+		for _, v := range et.dir {
+			if err := blks.u32(v); err != nil {
 				return Stats{}, err
 			}
 		}
-		for _, r := range touched {
-			rangeMax[r] = 0
+		if post.n-rec.dataOff > math.MaxUint32 {
+			return Stats{}, fmt.Errorf("term %q: posting list larger than 4 GiB", term)
 		}
-		st.RangeEntries += int64(len(touched))
+		nBlocks += int64(rec.blocks)
+		st.Sizes.add(et.sizes)
+		st.Pairs += int64(et.pairs)
+		if et.layout == layoutDense {
+			st.DenseTerms++
+		}
 		records = append(records, rec)
 	}
 	b.lists = nil
-	for _, f := range []*fileWriter{post, blks, rngs} {
+	for _, f := range []*fileWriter{post, blks} {
 		if err := f.Close(); err != nil {
 			return Stats{}, err
 		}
 	}
-	if err := writeRangeForward(b.genDir, fwd, rangeSize); err != nil {
-		return Stats{}, err
-	}
-	fwd.abort()
 	if err := writeTerms(b.genDir, termStrs, records); err != nil {
 		return Stats{}, err
 	}
@@ -615,7 +559,7 @@ func (b *Builder) finish() (Stats, error) {
 	}
 	meta := Meta{
 		FormatVersion: FormatVersion, Docs: nDocs, Terms: len(termStrs), Postings: b.postings, Blocks: nBlocks,
-		Quantization: q.String(), Scale: scale, BlockSize: BlockSize, RangeSize: rangeSize, Ranges: nRanges,
+		Quantization: q.String(), Scale: scale, RangeSize: rangeSize, Ranges: nRanges,
 		RangeScale: rangeScale, MaxWeight: float64(b.maxWeight), Fingerprint: b.opt.Fingerprint,
 		Reordered: perm != nil, Created: time.Now().UTC().Format(time.RFC3339), Documents: b.numDocuments(),
 	}
@@ -651,10 +595,9 @@ func (b *Builder) finish() (Stats, error) {
 		}
 	}
 	st.PostingBytes = sizes[filePostings] + sizes[fileBlocks] - 2*headerSize
-	st.RangeBytes = sizes[fileRanges] - headerSize
-	st.ForwardBytes = sizes[fileForward] - headerSize
 	if st.Postings > 0 {
 		st.BitsPerPost = 8 * float64(st.PostingBytes) / float64(st.Postings)
+		st.TotalBitsPerPost = 8 * float64(st.TotalBytes) / float64(st.Postings)
 	}
 	st.BuildTime = time.Since(b.start)
 	return st, nil
@@ -749,38 +692,27 @@ func BuildFromFile(path, dir string, opt BuildOptions, progress func(docs int)) 
 	return b.Finish()
 }
 
-// termRecord is one fixed-size entry of terms.bin.
+// termRecord is one fixed-size entry of terms.bin (64 bytes, see
+// docs/index-format.md).
 type termRecord struct {
-	df          uint32
-	nBlocks     uint32
-	postingsOff uint64
-	blocksOff   uint64
-	maxImpact   float32
-	rangeN      uint32
-	rangesOff   uint64
-	dense       uint8
+	df, pairs, blocks uint32
+	layout, blockLog  uint8
+	dataOff, dirOff   uint64
+	maxImpact         float32
+	kth               [3]float32
 }
-
-const termRecordSize = 48
 
 func (r *termRecord) put(b []byte) {
+	clear(b[:termRecordSize])
 	binary.LittleEndian.PutUint32(b[0:], r.df)
-	binary.LittleEndian.PutUint32(b[4:], r.nBlocks)
-	binary.LittleEndian.PutUint64(b[8:], r.postingsOff)
-	binary.LittleEndian.PutUint64(b[16:], r.blocksOff)
-	binary.LittleEndian.PutUint32(b[24:], math.Float32bits(r.maxImpact))
-	binary.LittleEndian.PutUint32(b[28:], r.rangeN)
-	binary.LittleEndian.PutUint64(b[32:], r.rangesOff)
-	b[40] = r.dense
-	clear(b[41:48])
-}
-
-func getTermRecord(b []byte) termRecord {
-	return termRecord{
-		df: binary.LittleEndian.Uint32(b[0:]), nBlocks: binary.LittleEndian.Uint32(b[4:]),
-		postingsOff: binary.LittleEndian.Uint64(b[8:]), blocksOff: binary.LittleEndian.Uint64(b[16:]),
-		maxImpact: math.Float32frombits(binary.LittleEndian.Uint32(b[24:])), rangeN: binary.LittleEndian.Uint32(b[28:]),
-		rangesOff: binary.LittleEndian.Uint64(b[32:]), dense: b[40],
+	binary.LittleEndian.PutUint32(b[4:], r.pairs)
+	binary.LittleEndian.PutUint32(b[8:], r.blocks)
+	b[12], b[14] = r.layout, r.blockLog
+	binary.LittleEndian.PutUint64(b[16:], r.dataOff)
+	binary.LittleEndian.PutUint64(b[24:], r.dirOff)
+	binary.LittleEndian.PutUint32(b[32:], math.Float32bits(r.maxImpact))
+	for i, v := range r.kth {
+		binary.LittleEndian.PutUint32(b[36+4*i:], math.Float32bits(v))
 	}
 }
 
@@ -837,195 +769,8 @@ func writeDocIDs(dir string, ids []string, perm []uint32) error {
 	return f.Close()
 }
 
-// forwardWriter builds the document-level forward index (document ->
-// sorted (term, impact) list) in a temporary file through a writable
-// mapping, because postings arrive term by term and are scattered into
-// documents. writeRangeForward then regroups it by range.
-type forwardWriter struct {
-	f        *os.File
-	m        mmap.MMap
-	off      []uint64
-	cur      []uint32
-	impsAt   int
-	width    int
-	finished bool
-}
-
-func newForwardWriter(path string, docLen []uint32, width int) (*forwardWriter, error) {
-	n := len(docLen)
-	off := make([]uint64, n+1)
-	for i, l := range docLen {
-		off[i+1] = off[i] + uint64(l)
-	}
-	p := int(off[n])
-	impsAt := 4 * p
-	size := max(1, impsAt+width*p)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.Truncate(int64(size)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	m, err := mmap.MapRegion(f, size, mmap.RDWR, 0, 0)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("mapping %s: %w", f.Name(), err)
-	}
-	return &forwardWriter{f: f, m: m, off: off, cur: make([]uint32, n), impsAt: impsAt, width: width}, nil
-}
-
-// put appends (term, impact) to doc's entries; terms arrive in increasing
-// order so each document's entries end up sorted by term.
-func (w *forwardWriter) put(doc, term, raw uint32) {
-	e := int(w.off[doc]) + int(w.cur[doc])
-	w.cur[doc]++
-	binary.LittleEndian.PutUint32(w.m[4*e:], term)
-	w.putRaw(e, raw)
-}
-
-func (w *forwardWriter) putRaw(e int, raw uint32) {
-	switch w.width {
-	case 1:
-		w.m[w.impsAt+e] = byte(raw)
-	case 2:
-		binary.LittleEndian.PutUint16(w.m[w.impsAt+2*e:], uint16(raw))
-	default:
-		binary.LittleEndian.PutUint32(w.m[w.impsAt+4*e:], raw)
-	}
-}
-
-func (w *forwardWriter) raw(e int) uint32 {
-	switch w.width {
-	case 1:
-		return uint32(w.m[w.impsAt+e])
-	case 2:
-		return uint32(binary.LittleEndian.Uint16(w.m[w.impsAt+2*e:]))
-	}
-	return binary.LittleEndian.Uint32(w.m[w.impsAt+4*e:])
-}
-
-func (w *forwardWriter) abort() {
-	if !w.finished {
-		w.m.Unmap()
-		w.f.Close()
-		os.Remove(w.f.Name())
-		w.finished = true
-	}
-}
-
-// writeRangeForward writes rangefwd.bin: for each range of documents, the
-// terms that occur in it (increasing) and, per term, the (local document,
-// impact) postings. Block-Max Pruning scores a range by looking up only the
-// query's terms there, instead of every term of every document.
-func writeRangeForward(dir string, fwd *forwardWriter, rangeSize int) error {
-	f, err := createFile(dir, fileForward)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	nDocs := len(fwd.cur)
-	nRanges := (nDocs + rangeSize - 1) / rangeSize
-	type ent struct {
-		t     uint32
-		local uint8
-		raw   uint32
-	}
-	var (
-		ents    []ent
-		offsets = make([]uint64, 0, nRanges+1)
-		buf     []byte
-	)
-	for r := 0; r < nRanges; r++ {
-		offsets = append(offsets, f.n)
-		lo, hi := r*rangeSize, min((r+1)*rangeSize, nDocs)
-		ents = ents[:0]
-		for d := lo; d < hi; d++ {
-			for e := fwd.off[d]; e < fwd.off[d+1]; e++ {
-				ents = append(ents, ent{binary.LittleEndian.Uint32(fwd.m[4*e:]), uint8(d - lo), fwd.raw(int(e))})
-			}
-		}
-		slices.SortStableFunc(ents, func(a, b ent) int { return cmp.Compare(a.t, b.t) })
-		nPairs := 0
-		for i := range ents {
-			if i == 0 || ents[i].t != ents[i-1].t {
-				nPairs++
-			}
-		}
-		buf = buf[:0]
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(nPairs))
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(ents)))
-		for i := range ents {
-			if i == 0 || ents[i].t != ents[i-1].t {
-				buf = binary.LittleEndian.AppendUint32(buf, ents[i].t)
-			}
-		}
-		for i := range ents {
-			if i+1 == len(ents) || ents[i].t != ents[i+1].t {
-				buf = binary.LittleEndian.AppendUint32(buf, uint32(i+1))
-			}
-		}
-		for _, e := range ents {
-			buf = append(buf, e.local)
-		}
-		for _, e := range ents {
-			switch fwd.width {
-			case 1:
-				buf = append(buf, byte(e.raw))
-			case 2:
-				buf = binary.LittleEndian.AppendUint16(buf, uint16(e.raw))
-			default:
-				buf = binary.LittleEndian.AppendUint32(buf, e.raw)
-			}
-		}
-		if _, err := f.Write(buf); err != nil {
-			return err
-		}
-	}
-	offsets = append(offsets, f.n)
-	for _, o := range offsets {
-		f.u64(o)
-	}
-	f.u64(uint64(nRanges))
-	return f.Close()
-}
-
-// blockEncoder holds one term's postings and writes them as blocks.
-type blockEncoder struct {
-	q     Quantization
-	scale float64
-	docs  []uint32
-	raws  []uint32 // stored impact: u8 level, f16 bits or f32 bits
-	buf   []byte
-	tmp   []uint32
-	tmp2  []uint32
-}
-
-func (e *blockEncoder) reset(q Quantization, scale float64) {
-	e.q, e.scale = q, scale
-	e.docs, e.raws = e.docs[:0], e.raws[:0]
-}
-
-func (e *blockEncoder) add(doc uint32, w float32) {
-	e.docs = append(e.docs, doc)
-	var raw uint32
-	switch e.q {
-	case QuantU8:
-		raw = uint32(quantizeU8(w, e.scale))
-	case QuantF16:
-		raw = uint32(f32ToF16(w))
-	default:
-		raw = math.Float32bits(w)
-	}
-	e.raws = append(e.raws, raw)
-}
-
-func (e *blockEncoder) raw(i int) uint32 { return e.raws[i] }
-
-// value is the impact as a number: the u8 level, or the float weight.
-func (e *blockEncoder) value(i int) float32 { return impactValue(e.q, e.raws[i]) }
-
+// impactValue is a stored impact as a number: the u8 level, or the float
+// weight.
 func impactValue(q Quantization, raw uint32) float32 {
 	switch q {
 	case QuantU8:
@@ -1036,67 +781,15 @@ func impactValue(q Quantization, raw uint32) float32 {
 	return math.Float32frombits(raw)
 }
 
-// writeBlocks appends the blocks to post and their directory entries
-// (last doc u32, offset u32 relative to the term, max impact f32) to blks.
-func (e *blockEncoder) writeBlocks(post, blks *fileWriter) (int, error) {
-	start := post.n
-	prev := int64(-1)
-	nb := 0
-	var ent [12]byte
-	for lo := 0; lo < len(e.docs); lo += BlockSize {
-		hi := min(lo+BlockSize, len(e.docs))
-		docs, raws := e.docs[lo:hi], e.raws[lo:hi]
-		e.tmp = e.tmp[:0]
-		for _, d := range docs {
-			e.tmp = append(e.tmp, uint32(int64(d)-prev-1))
-			prev = int64(d)
-		}
-		b := e.buf[:0]
-		var maxV float32
-		for _, r := range raws {
-			maxV = max(maxV, impactValue(e.q, r))
-		}
-		switch e.q {
-		case QuantU8:
-			base := raws[0]
-			for _, r := range raws {
-				base = min(base, r)
-			}
-			b = append(b, byte(base))
-			b = appendPFor(b, e.tmp, e.tmp2)
-			e.tmp = e.tmp[:0]
-			for _, r := range raws {
-				e.tmp = append(e.tmp, r-base)
-			}
-			b = appendPFor(b, e.tmp, e.tmp2)
-		case QuantF16:
-			b = appendPFor(b, e.tmp, e.tmp2)
-			for _, r := range raws {
-				b = binary.LittleEndian.AppendUint16(b, uint16(r))
-			}
-		default:
-			b = appendPFor(b, e.tmp, e.tmp2)
-			for _, r := range raws {
-				b = binary.LittleEndian.AppendUint32(b, r)
-			}
-		}
-		e.buf = b
-		rel := post.n - start
-		if rel > math.MaxUint32 {
-			return 0, errors.New("posting list larger than 4 GiB")
-		}
-		binary.LittleEndian.PutUint32(ent[0:], docs[len(docs)-1])
-		binary.LittleEndian.PutUint32(ent[4:], uint32(rel))
-		binary.LittleEndian.PutUint32(ent[8:], math.Float32bits(maxV))
-		if _, err := blks.Write(ent[:]); err != nil {
-			return 0, err
-		}
-		if _, err := post.Write(b); err != nil {
-			return 0, err
-		}
-		nb++
+// rawImpact is the stored form of weight w: u8 level, f16 or f32 bits.
+func rawImpact(q Quantization, w float32, scale float64) uint32 {
+	switch q {
+	case QuantU8:
+		return uint32(quantizeU8(w, scale))
+	case QuantF16:
+		return uint32(f32ToF16(w))
 	}
-	return nb, nil
+	return math.Float32bits(w)
 }
 
 type termWeight struct {
@@ -1126,4 +819,42 @@ func (b *Builder) addToGraph(v sparse.Vector) {
 		ts[i] = h.t
 	}
 	b.graph.add(ts)
+}
+
+// kthImpacts returns the impacts of rank 10, 100 and 1000 among raws (0
+// where there are fewer).
+func kthImpacts(q Quantization, raws []uint32, hist *[256]int, vals *[]float32) [3]float32 {
+	var out [3]float32
+	if q == QuantU8 {
+		clear(hist[:])
+		for _, r := range raws {
+			hist[r]++
+		}
+		for i, k := range kthRanks {
+			n := 0
+			for l := 255; l > 0; l-- {
+				n += hist[l]
+				if n >= k {
+					out[i] = float32(l)
+					break
+				}
+			}
+		}
+		return out
+	}
+	if len(raws) < kthRanks[0] {
+		return out
+	}
+	v := (*vals)[:0]
+	for _, r := range raws {
+		v = append(v, impactValue(q, r))
+	}
+	slices.SortFunc(v, func(a, b float32) int { return cmp.Compare(b, a) })
+	for i, k := range kthRanks {
+		if k <= len(v) {
+			out[i] = v[k-1]
+		}
+	}
+	*vals = v
+	return out
 }

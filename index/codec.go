@@ -41,6 +41,8 @@ func appendPacked(dst []byte, vals []uint32, w int) []byte {
 
 // unpack decodes len(out) values of width w from src, which must hold at
 // least packedLen(len(out), w) bytes; it reports false when it does not.
+// A 64-bit buffer is refilled 32 bits at a time while four bytes remain,
+// then a byte at a time.
 func unpack(out []uint32, src []byte, w int) bool {
 	if w == 0 {
 		clear(out)
@@ -50,23 +52,27 @@ func unpack(out []uint32, src []byte, w int) bool {
 		return false
 	}
 	mask := uint64(1)<<w - 1
-	bit := 0
-	// Fast path: whole 8-byte loads while they stay inside src.
-	i := 0
-	for ; i < len(out); i++ {
-		byteOff := bit >> 3
-		if byteOff+8 > len(src) {
-			break
+	var acc uint64
+	nacc, p, i := 0, 0, 0
+	for ; i < len(out) && p+4 <= len(src); i++ {
+		if nacc < w {
+			acc |= uint64(binary.LittleEndian.Uint32(src[p:])) << nacc
+			p += 4
+			nacc += 32
 		}
-		out[i] = uint32((binary.LittleEndian.Uint64(src[byteOff:]) >> (bit & 7)) & mask)
-		bit += w
+		out[i] = uint32(acc & mask)
+		acc >>= w
+		nacc -= w
 	}
 	for ; i < len(out); i++ {
-		byteOff := bit >> 3
-		var tmp [8]byte
-		copy(tmp[:], src[byteOff:])
-		out[i] = uint32((binary.LittleEndian.Uint64(tmp[:]) >> (bit & 7)) & mask)
-		bit += w
+		for nacc < w {
+			acc |= uint64(src[p]) << nacc
+			p++
+			nacc += 8
+		}
+		out[i] = uint32(acc & mask)
+		acc >>= w
+		nacc -= w
 	}
 	return true
 }
@@ -180,4 +186,123 @@ func decodePFor(out []uint32, src []byte, scratch []uint32) int {
 		out[at] |= scratch[i] << b
 	}
 	return p
+}
+
+// pforSize returns the byte length of a PFor block of n values starting at
+// src without decoding it, or -1 when the header is malformed or src too
+// short.
+func pforSize(src []byte, n int) int {
+	if len(src) < 2 {
+		return -1
+	}
+	b, e := int(src[0]), int(src[1])
+	if b > 32 || e > n {
+		return -1
+	}
+	size := 2 + packedLen(n, b)
+	if e > 0 {
+		if len(src) < 3 {
+			return -1
+		}
+		hw := int(src[2])
+		if hw > 32 || b+hw > 32 {
+			return -1
+		}
+		size += 1 + e + packedLen(e, hw)
+	}
+	if size > len(src) {
+		return -1
+	}
+	return size
+}
+
+// pforAt returns value i of a PFor block of n values at src (whose size
+// pforSize has checked) without decoding the others: the low bits are read
+// in place and the exception list, a few bytes, is searched for i.
+func pforAt(src []byte, n, i int) uint32 {
+	b, e := int(src[0]), int(src[1])
+	p := 2
+	if e > 0 {
+		p = 3
+	}
+	v := unpackOne(src[p:], i, b)
+	if e == 0 {
+		return v
+	}
+	low := p + packedLen(n, b)
+	pos := src[low : low+e]
+	for x, at := range pos {
+		if int(at) == i {
+			return v | unpackOne(src[low+e:], x, int(src[2]))<<b
+		}
+		if int(at) > i {
+			break
+		}
+	}
+	return v
+}
+
+// unpackOne reads value i of a bit-packed array of width w (the array is
+// known to hold it).
+func unpackOne(src []byte, i, w int) uint32 {
+	if w == 0 {
+		return 0
+	}
+	bit := i * w
+	off := bit >> 3
+	var word uint64
+	if off+8 <= len(src) {
+		word = binary.LittleEndian.Uint64(src[off:])
+	} else {
+		var tmp [8]byte
+		copy(tmp[:], src[off:])
+		word = binary.LittleEndian.Uint64(tmp[:])
+	}
+	return uint32(word >> (bit & 7) & (1<<w - 1))
+}
+
+// bitWriter appends values of given widths to a little-endian bit stream.
+type bitWriter struct {
+	buf  []byte
+	acc  uint64
+	nacc int
+}
+
+func (w *bitWriter) write(v uint64, width int) {
+	for width > 0 {
+		take := min(width, 64-w.nacc, 32)
+		w.acc |= (v & (1<<take - 1)) << w.nacc
+		w.nacc += take
+		v >>= take
+		width -= take
+		for w.nacc >= 8 {
+			w.buf = append(w.buf, byte(w.acc))
+			w.acc >>= 8
+			w.nacc -= 8
+		}
+	}
+}
+
+// flush pads the stream to a whole byte and returns it.
+func (w *bitWriter) flush() []byte {
+	if w.nacc > 0 {
+		w.buf = append(w.buf, byte(w.acc))
+	}
+	w.acc, w.nacc = 0, 0
+	return w.buf
+}
+
+// readBits returns width (<= 57) bits at bit offset bit of src; bits past
+// the end read as zero (callers check the stream length first).
+func readBits(src []byte, bit, width int) uint64 {
+	off := bit >> 3
+	var word uint64
+	if off+8 <= len(src) {
+		word = binary.LittleEndian.Uint64(src[off:])
+	} else if off < len(src) {
+		var tmp [8]byte
+		copy(tmp[:], src[off:])
+		word = binary.LittleEndian.Uint64(tmp[:])
+	}
+	return word >> (bit & 7) & (1<<width - 1)
 }

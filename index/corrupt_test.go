@@ -154,7 +154,7 @@ func FuzzIndexFiles(f *testing.F) {
 		f.Fatal(err)
 	}
 	gdir := filepath.Join(dir, gen)
-	names := []string{fileMeta, fileTerms, filePostings, fileBlocks, fileRanges, fileForward, fileDocs, filePassages}
+	names := []string{fileMeta, fileTerms, filePostings, fileBlocks, fileDocs, filePassages}
 	images := map[string][]byte{}
 	for i, name := range names {
 		b, err := os.ReadFile(filepath.Join(gdir, name))
@@ -189,23 +189,28 @@ func FuzzIndexFiles(f *testing.F) {
 // exercise touches every read path of an opened index.
 func exercise(ix *Index) {
 	var c Cursor
-	terms := make([]uint32, ix.NumTerms())
-	ws := make([]float32, ix.NumTerms())
-	for t := range terms {
-		terms[t], ws[t] = uint32(t), 1
+	var pb PairBlock
+	acc := make([]float64, ix.NumDocs())
+	ub := make([]uint32, ix.NumRanges())
+	ranges := make([]uint32, 0, ix.NumRanges())
+	for r := 0; r < ix.NumRanges(); r += 2 {
+		ranges = append(ranges, uint32(r))
+	}
+	racc := make([]float64, len(ranges)*ix.RangeSize())
+	for t := 0; t < ix.NumTerms(); t++ {
 		ix.Term(uint32(t))
-		ix.RangeList(uint32(t))
+		ix.KthImpact(uint32(t), 10)
 		for c.Open(ix, uint32(t)); c.Doc() != End; c.Next() {
 			_ = c.Impact()
 		}
 		c.Open(ix, uint32(t))
 		c.NextGEQ(uint32(ix.NumDocs() / 2))
 		c.NextGEQ(End - 1)
-	}
-	acc := make([]float64, ix.Meta.RangeSize)
-	for r := 0; r < ix.NumRanges(); r++ {
-		clear(acc)
-		ix.ScoreRange(uint32(r), terms, ws, acc)
+		ix.ScoreTerm(uint32(t), 1, acc, &pb)
+		var known KnownPairs
+		ix.AddBounds(uint32(t), 1, ub, &pb, &known)
+		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb, nil)
+		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb, &known)
 	}
 	for d := 0; d < ix.NumDocs(); d++ {
 		ix.DocID(uint32(d))

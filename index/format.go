@@ -26,7 +26,7 @@ import (
 // docs/index-format.md describes the payload of each kind.
 
 // FormatVersion is the on-disk format version; Open refuses other versions.
-const FormatVersion = 1
+const FormatVersion = 2
 
 const headerSize = 32
 
@@ -40,16 +40,13 @@ const (
 	fileTerms    = "terms.bin"
 	filePostings = "postings.bin"
 	fileBlocks   = "blocks.bin"
-	fileRanges   = "ranges.bin"
-	fileForward  = "rangefwd.bin"
 	fileDocs     = "docids.bin"
 	currentFile  = "CURRENT"
 	currentMagic = "splade-index"
 )
 
 var fileKinds = map[string]string{
-	fileMeta: "META", fileTerms: "TERM", filePostings: "POST", fileBlocks: "BLKS",
-	fileRanges: "RNGS", fileForward: "RFWD", fileDocs: "DOCS",
+	fileMeta: "META", fileTerms: "TERM", filePostings: "POST", fileBlocks: "BLKS", fileDocs: "DOCS",
 }
 
 func makeHeader(kind string, length uint64, crc uint32) []byte {

@@ -55,6 +55,9 @@ func TestRoundTrip(t *testing.T) {
 		{"u8", BuildOptions{}},
 		{"u8-spill", BuildOptions{MemoryBudget: 20000}},
 		{"u8-reorder-spill", BuildOptions{MemoryBudget: 50000, Reorder: true, RangeSize: 16}},
+		{"u8-range4", BuildOptions{RangeSize: 4}},
+		{"u8-range64-reorder", BuildOptions{RangeSize: 64, Reorder: true}},
+		{"f16-range32", BuildOptions{Quantize: QuantF16, RangeSize: 32, Reorder: true}},
 		{"f16", BuildOptions{Quantize: QuantF16}},
 		{"f32-spill", BuildOptions{Quantize: QuantF32, MemoryBudget: 30000}},
 	} {
@@ -136,54 +139,77 @@ func TestRoundTrip(t *testing.T) {
 			if got != len(want) {
 				t.Fatalf("decoded %d postings, want %d", got, len(want))
 			}
-			// forward index scores equal a dot product over impacts
-			allTerms := make([]uint32, ix.NumTerms())
-			ones := make([]float32, ix.NumTerms())
-			for tid := range allTerms {
-				allTerms[tid], ones[tid] = uint32(tid), 1
-			}
-			rsize := uint32(ix.Meta.RangeSize)
-			for _, d := range docs[:50] {
-				var s float64
-				ids := make([]uint32, 0)
-				for _, term := range d.Vector.Terms {
-					tid, _ := ix.Lookup(term)
-					ids = append(ids, tid)
-				}
-				sortU32(ids)
-				for _, tid := range ids {
-					s += float64(want[[2]uint32{tid, internal[d.ID]}])
-				}
-				doc := internal[d.ID]
-				acc := make([]float64, ix.RangeLen(doc/rsize))
-				ix.ScoreRange(doc/rsize, allTerms, ones, acc)
-				if got := acc[doc%rsize]; got != s {
-					t.Fatalf("doc %s: forward score %v, want %v", d.ID, got, s)
-				}
-			}
-			// range maxima bound every posting
-			rs := ix.RangeScale()
-			rsz := uint32(ix.Meta.RangeSize)
-			for tid := uint32(0); tid < uint32(ix.NumTerms()); tid++ {
-				rl := ix.RangeList(tid)
-				maxOf := func(r uint32) float64 {
-					if rl.Dense != nil {
-						return float64(rl.Dense[r]) * rs
-					}
-					for i := 0; i < len(rl.Max); i++ {
-						if uint32(rl.IDs[4*i])|uint32(rl.IDs[4*i+1])<<8|uint32(rl.IDs[4*i+2])<<16|uint32(rl.IDs[4*i+3])<<24 == r {
-							return float64(rl.Max[i]) * rs
-						}
-					}
-					return 0
-				}
-				for c.Open(ix, tid); c.Doc() != End; c.Next() {
-					if m := maxOf(c.Doc() / rsz); m < float64(c.Impact()) {
-						t.Fatalf("term %d doc %d: range max %v < impact %v", tid, c.Doc(), m, c.Impact())
-					}
-				}
-			}
+			checkReadPaths(t, ix, want)
 		})
+	}
+}
+
+// checkReadPaths checks the term-at-a-time scorer, range bounds and range
+// scoring against the postings in want ((term, doc) -> impact).
+func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
+	t.Helper()
+	var pb PairBlock
+	nd, R := ix.NumDocs(), uint32(ix.RangeSize())
+	acc := make([]float64, nd)
+	ub := make([]uint32, ix.NumRanges())
+	byTerm := make([]map[uint32]float32, ix.NumTerms())
+	for k, v := range want {
+		if byTerm[k[0]] == nil {
+			byTerm[k[0]] = map[uint32]float32{}
+		}
+		byTerm[k[0]][k[1]] = v
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	for tid := uint32(0); tid < uint32(ix.NumTerms()); tid++ {
+		w := 0.5 + r.Float64()
+		clear(acc)
+		if err := ix.ScoreTerm(tid, w, acc, &pb); err != nil {
+			t.Fatal(err)
+		}
+		for d, v := range acc {
+			if v != w*float64(byTerm[tid][uint32(d)]) {
+				t.Fatalf("term %d doc %d: ScoreTerm %v, want %v", tid, d, v, w*float64(byTerm[tid][uint32(d)]))
+			}
+		}
+		// bounds: W x range maximum, which covers every impact and, for
+		// u8, equals the largest level of the range
+		clear(ub)
+		var known KnownPairs
+		if err := ix.AddBounds(tid, 3, ub, &pb, &known); err != nil {
+			t.Fatal(err)
+		}
+		maxIn := make([]float32, ix.NumRanges())
+		for d, v := range byTerm[tid] {
+			maxIn[d/R] = max(maxIn[d/R], v)
+		}
+		for rg, u := range ub {
+			m := float64(u) / 3 * ix.RangeScale()
+			if (u == 0) != (maxIn[rg] == 0) || m < float64(maxIn[rg]) ||
+				(ix.Quantization() == QuantU8 && m != float64(maxIn[rg])) {
+				t.Fatalf("term %d range %d: bound %v for maximum %v", tid, rg, m, maxIn[rg])
+			}
+		}
+		// scoring a random subset of ranges
+		var ranges []uint32
+		for rg := 0; rg < ix.NumRanges(); rg++ {
+			if r.IntN(3) == 0 {
+				ranges = append(ranges, uint32(rg))
+			}
+		}
+		for _, kp := range []*KnownPairs{nil, &known} {
+			racc := make([]float64, len(ranges)*int(R))
+			if err := ix.ScoreRanges(tid, w, ranges, racc, &pb, kp); err != nil {
+				t.Fatal(err)
+			}
+			for i, rg := range ranges {
+				for j := uint32(0); j < R; j++ {
+					d := rg*R + j
+					if got, exp := racc[i*int(R)+int(j)], w*float64(byTerm[tid][d]); got != exp {
+						t.Fatalf("term %d doc %d: ScoreRanges (known %v) %v, want %v", tid, d, kp != nil, got, exp)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -14,24 +14,37 @@ import (
 type Timing struct {
 	Hits      [][]Hit
 	Latencies []time.Duration // per query, in query order
-	Wall      time.Duration   // whole batch
+	// CPU is the CPU time of each query's thread (Linux; zero elsewhere):
+	// its own work, without the time other processes held the core.
+	CPU  []time.Duration
+	Wall time.Duration // whole batch
 }
 
+// CPUMean returns the mean CPU time per query.
+func (t Timing) CPUMean() time.Duration { return mean(t.CPU) }
+
+// CPUPercentile returns the p-quantile CPU time per query.
+func (t Timing) CPUPercentile(p float64) time.Duration { return percentile(t.CPU, p) }
+
 // Mean returns the mean latency.
-func (t Timing) Mean() time.Duration {
+func (t Timing) Mean() time.Duration { return mean(t.Latencies) }
+
+func mean(ds []time.Duration) time.Duration {
 	var s time.Duration
-	for _, l := range t.Latencies {
+	for _, l := range ds {
 		s += l
 	}
-	return s / time.Duration(max(1, len(t.Latencies)))
+	return s / time.Duration(max(1, len(ds)))
 }
 
 // Percentile returns the p-quantile latency (nearest rank), 0 < p <= 1.
-func (t Timing) Percentile(p float64) time.Duration {
-	if len(t.Latencies) == 0 {
+func (t Timing) Percentile(p float64) time.Duration { return percentile(t.Latencies, p) }
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
 		return 0
 	}
-	s := slices.Clone(t.Latencies)
+	s := slices.Clone(ds)
 	slices.Sort(s)
 	i := int(p*float64(len(s))+0.999999) - 1
 	return s[min(max(i, 0), len(s)-1)]
@@ -51,7 +64,7 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	t := Timing{Hits: make([][]Hit, len(queries)), Latencies: make([]time.Duration, len(queries))}
+	t := Timing{Hits: make([][]Hit, len(queries)), Latencies: make([]time.Duration, len(queries)), CPU: make([]time.Duration, len(queries))}
 	errs := make([]error, len(queries))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -60,6 +73,9 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// one OS thread per worker, so that its CPU clock is the query's
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			sc := s.pool.Get().(*scratch)
 			defer s.pool.Put(sc)
 			for {
@@ -67,9 +83,10 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 				if i >= len(queries) {
 					return
 				}
-				q0 := time.Now()
+				c0, q0 := threadCPU(), time.Now()
 				t.Hits[i], errs[i] = s.run(sc, queries[i].Vector, opt)
 				t.Latencies[i] = time.Since(q0)
+				t.CPU[i] = time.Duration(threadCPU() - c0)
 			}
 		}()
 	}

@@ -44,6 +44,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/splade-go/splade/index"
 	"github.com/splade-go/splade/sparse"
@@ -157,15 +158,21 @@ type scratch struct {
 	terms   []qterm
 	heavy   []qterm // terms by decreasing weight, for query-term pruning
 	acc     []float64
-	touched []uint32
-	ub      []float64
+	ub      []uint32
+	ubLight []uint32
+	known   []index.KnownPairs
+	kpTerms []uint32 // the terms of known, increasing
+	sterms  []sterm  // the terms that score ranges
+	partial topK     // approximate search: best partial scores
 	cands   []rangeCand
-	seeds   []rangeCand
+	order   []rangeCand
+	batch   []rangeCand
+	branges []uint32
+	bucket  []int32
 	cursors []index.Cursor
 	contrib []float64
-	racc    []float64 // accumulators of one range
-	tids    []uint32
-	tws     []float32
+	racc    []float64 // accumulators of a batch of ranges
+	pb      index.PairBlock
 	top     topK
 }
 
@@ -230,9 +237,9 @@ func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, err
 		case MaxScore:
 			err = s.maxScore(sc)
 		case BlockMax:
-			s.bmp(sc, 1, 1, 0)
+			err = s.bmp(sc, opt.K, 1, 1, 0)
 		case Approx:
-			s.bmp(sc, opt.Alpha, opt.QueryCut, opt.MaxRanges)
+			err = s.bmp(sc, opt.K, opt.Alpha, opt.QueryCut, opt.MaxRanges)
 		}
 	}
 	if err != nil {
@@ -286,36 +293,32 @@ func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
 	return nil
 }
 
-// exhaustive is term-at-a-time over every posting of every query term.
+// exhaustive is term-at-a-time over every posting of every query term
+// into one accumulator per document, then a scan of all accumulators: the
+// loop of the naver/splade reference code, over the compressed index.
 func (s *Searcher) exhaustive(sc *scratch) error {
-	if len(sc.acc) != s.ix.NumDocs() {
-		sc.acc = make([]float64, s.ix.NumDocs())
+	nd := s.ix.NumDocs()
+	if len(sc.acc) != nd {
+		sc.acc = make([]float64, nd)
 	}
 	acc := sc.acc
-	sc.touched = sc.touched[:0]
-	var c index.Cursor
 	for _, qt := range sc.terms {
-		w := float64(qt.w)
-		for c.Open(s.ix, qt.t); ; c.NextBlock() {
-			docs, imps := c.Block()
-			if docs == nil {
-				break
-			}
-			for i, d := range docs {
-				if acc[d] == 0 {
-					sc.touched = append(sc.touched, d)
-				}
-				acc[d] += float64(w * float64(imps[i]))
-			}
-		}
-		if err := c.Err(); err != nil {
+		if err := s.ix.ScoreTerm(qt.t, float64(qt.w), acc, &sc.pb); err != nil {
+			clear(acc)
 			return err
 		}
 	}
-	for _, d := range sc.touched {
-		sc.top.push(acc[d], d)
-		acc[d] = 0
+	// Documents are scanned in increasing id, so one scoring exactly the
+	// current k-th score loses the tie and need not be offered.
+	top := &sc.top
+	theta := max(top.threshold(), 0)
+	for d, v := range acc {
+		if v > theta {
+			top.push(v, uint32(d))
+			theta = max(top.threshold(), 0)
+		}
 	}
+	clear(acc)
 	return nil
 }
 
@@ -408,12 +411,13 @@ func (s *Searcher) maxScore(sc *scratch) error {
 }
 
 type rangeCand struct {
-	ub float64
-	r  uint32
+	ub    uint32 // bound of all the bound terms
+	r     uint32
+	light uint32 // part of ub from the light terms
 }
 
 // pruneQuery returns the heaviest query terms whose weights sum to at least
-// cut x the total weight (all of them for cut = 1).
+// cut x the total weight (all of them for cut = 1), in increasing term id.
 func pruneQuery(sc *scratch, cut float64) []qterm {
 	if cut >= 1 {
 		return sc.terms
@@ -433,164 +437,330 @@ func pruneQuery(sc *scratch, cut float64) []qterm {
 		total += float64(qt.w)
 	}
 	var sum float64
+	n := len(sc.heavy)
 	for i, qt := range sc.heavy {
 		sum += float64(qt.w)
 		if sum >= cut*total {
-			return sc.heavy[:i+1]
+			n = i + 1
+			break
 		}
 	}
-	return sc.heavy
+	heavy := sc.heavy[:n]
+	slices.SortFunc(heavy, func(a, b qterm) int { return int(int64(a.t) - int64(b.t)) })
+	return heavy
 }
 
 // bmp is Block-Max Pruning; alpha = cut = 1 with no range budget is exact.
-func (s *Searcher) bmp(sc *scratch, alpha, cut float64, maxRanges int) {
-	nr := s.ix.NumRanges()
+//
+// Range upper bounds are integers: query weight w becomes W = ceil(w x K)
+// with K chosen so that no sum overflows 32 bits, and a range's bound is
+// the sum of W x (range maximum) over the query terms, so W/K >= w makes
+// bound x RangeScale / K an upper bound of every score in the range
+// without any rounding. Ranges are then scored best-first in batches: the
+// threshold starts at the largest w x (k-th largest impact) over the query
+// terms (k documents reach it), only ranges whose bound reaches the
+// threshold are kept, and after each batch the threshold rises to the
+// current k-th score. Each batch is scored term by term through the
+// ranges in increasing order (index.ScoreRanges), so the postings of a
+// term are read in order, once per batch.
+func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) error {
+	ix := s.ix
+	nr := ix.NumRanges()
 	if len(sc.ub) != nr {
-		sc.ub = make([]float64, nr)
+		sc.ub = make([]uint32, nr)
 	}
-	ub := sc.ub
-	rs := s.ix.RangeScale()
-	for _, qt := range pruneQuery(sc, cut) {
-		c := float64(qt.w) * rs
-		rl := s.ix.RangeList(qt.t)
-		if rl.Dense != nil {
-			for r, m := range rl.Dense[:nr] {
-				ub[r] += c * float64(m)
-			}
-			continue
+	if len(sc.ubLight) != nr {
+		sc.ubLight = make([]uint32, nr)
+	}
+	ub, ubLight := sc.ub, sc.ubLight
+	bterms := pruneQuery(sc, cut)
+	var wsum float64
+	for _, qt := range bterms {
+		wsum += float64(qt.w)
+	}
+	K := float64(math.MaxUint32) / 255 / (wsum + float64(len(bterms)))
+	// Light terms (dense ones: costly to look up in a range, usually head
+	// expansions with small query weights) get their own bounds, so that a
+	// range whose other terms leave every document too far below the
+	// threshold is dropped before they are looked up.
+	hasLight := false
+	sc.kpTerms = sc.kpTerms[:0]
+	if len(sc.known) < len(bterms) {
+		sc.known = make([]index.KnownPairs, len(bterms))
+	}
+	for i, qt := range bterms {
+		W := uint32(math.Ceil(float64(qt.w) * K))
+		dst := ub
+		if ix.Dense(qt.t) {
+			dst, hasLight = ubLight, true
 		}
-		ids := rl.IDs
-		for i, m := range rl.Max {
-			r := uint32(ids[4*i]) | uint32(ids[4*i+1])<<8 | uint32(ids[4*i+2])<<16 | uint32(ids[4*i+3])<<24
-			ub[r] += c * float64(m)
+		sc.kpTerms = append(sc.kpTerms, qt.t)
+		if err := ix.AddBounds(qt.t, W, dst, &sc.pb, &sc.known[i]); err != nil {
+			clear(ub)
+			clear(ubLight)
+			return err
 		}
 	}
-	rsz := uint32(s.ix.Meta.RangeSize)
-	if len(sc.racc) < int(rsz) {
-		sc.racc = make([]float64, rsz)
-	}
-	sc.tids, sc.tws = sc.tids[:0], sc.tws[:0]
+	// Scoring terms: every query term for exact search. Approximate
+	// search scores ranges with the bound terms only (partial scores, whose
+	// threshold then guides the pruning) and rescores the best documents
+	// exactly at the end.
+	exact := cut >= 1
+	sc.sterms = sc.sterms[:0]
+	kb := 0
 	for _, qt := range sc.terms {
-		sc.tids = append(sc.tids, qt.t)
-		sc.tws = append(sc.tws, qt.w)
-	}
-	pruned := func(u float64) bool {
-		theta := sc.top.threshold()
-		if alpha == 1 {
-			return u*margin < theta
-		}
-		return alpha*u < theta
-	}
-
-	// Seed the threshold by scoring the ranges with the largest bounds
-	// first (best-first would visit them first anyway); then only ranges
-	// that can still beat it enter the heap, typically a few percent of
-	// them, instead of heapifying every range the query touches.
-	seeds := sc.seeds[:0]
-	nSeeds := seedRanges
-	if maxRanges > 0 {
-		nSeeds = min(nSeeds, maxRanges)
-	}
-	for r, u := range ub {
-		if nSeeds == 0 {
-			break
-		}
-		if u == 0 || (len(seeds) == nSeeds && u <= seeds[len(seeds)-1].ub) {
+		st := sterm{t: qt.t, w: qt.w, light: ix.Dense(qt.t)}
+		if kb < len(bterms) && bterms[kb].t == qt.t {
+			st.kp = &sc.known[kb]
+			kb++
+		} else if !exact {
 			continue
 		}
-		c := rangeCand{u, uint32(r)}
-		if len(seeds) < nSeeds {
-			seeds = append(seeds, c)
-		} else {
-			seeds[len(seeds)-1] = c
-		}
-		// keep seeds sorted by decreasing bound (ties: lower range first)
-		for k := len(seeds) - 1; k > 0 && seeds[k].ub > seeds[k-1].ub; k-- {
-			seeds[k], seeds[k-1] = seeds[k-1], seeds[k]
-		}
+		sc.sterms = append(sc.sterms, st)
 	}
-	sc.seeds = seeds
-	visited := 0
-	for _, c := range seeds {
-		ub[c.r] = 0
-		if pruned(c.ub) {
-			break
-		}
-		s.scoreRange(sc, c.r)
-		visited++
+	top := &sc.top
+	if !exact {
+		top = &sc.partial
+		top.reset(k * rescoreFactor)
 	}
+	// bound u prunes a range when u x RangeScale / K x margin < theta
+	// (exact) or alpha x u x RangeScale / K < theta: u < limit(theta)
+	div := ix.RangeScale() * margin
+	if alpha < 1 {
+		div = ix.RangeScale() * alpha
+	}
+	limit := func(theta float64) uint32 {
+		if theta <= 0 {
+			return 1
+		}
+		return uint32(min(math.Ceil(theta*K/div), math.MaxUint32))
+	}
+	var theta0 float64
+	for _, st := range sc.sterms {
+		theta0 = max(theta0, float64(st.w)*float64(ix.KthImpact(st.t, top.k)))
+	}
+
+	// candidates: ranges whose bound reaches the threshold, in decreasing
+	// bound by a counting sort on the bound's position in [lim, max]
+	lim := limit(theta0)
 	cands := sc.cands[:0]
-	for r, u := range ub {
-		if u > 0 {
-			if !pruned(u) {
-				cands = append(cands, rangeCand{u, uint32(r)})
+	var umax uint32
+	if hasLight {
+		for r, u := range ub {
+			if u += ubLight[r]; u >= lim {
+				cands = append(cands, rangeCand{u, uint32(r), ubLight[r]})
+				umax = max(umax, u)
 			}
-			ub[r] = 0
+		}
+		clear(ubLight)
+	} else {
+		for r, u := range ub {
+			if u >= lim {
+				cands = append(cands, rangeCand{u, uint32(r), 0})
+				umax = max(umax, u)
+			}
 		}
 	}
+	clear(ub)
 	sc.cands = cands
-	h := rangeHeap(cands)
-	h.init()
-	for ; len(h) > 0 && (maxRanges == 0 || visited < maxRanges); visited++ {
-		top := h[0]
-		if pruned(top.ub) {
+	if len(cands) == 0 {
+		return nil
+	}
+	const nBuckets = 4096
+	if cap(sc.bucket) < nBuckets+1 {
+		sc.bucket = make([]int32, nBuckets+1)
+	}
+	bucket := sc.bucket[:nBuckets+1]
+	clear(bucket)
+	span := uint64(umax-lim) + 1
+	bof := func(u uint32) int { return nBuckets - 1 - int(uint64(u-lim)*nBuckets/span) } // 0 = highest
+	for _, c := range cands {
+		bucket[bof(c.ub)+1]++
+	}
+	for i := 1; i <= nBuckets; i++ {
+		bucket[i] += bucket[i-1]
+	}
+	order := slices.Grow(sc.order[:0], len(cands))[:len(cands)]
+	for _, c := range cands {
+		b := bof(c.ub)
+		order[bucket[b]] = c
+		bucket[b]++
+	}
+	sc.order = order
+
+	// best-first in batches of growing size
+	R := ix.RangeSize()
+	theta := func() float64 { return max(theta0, top.threshold()) }
+	next, visited, size := 0, 0, FirstBatch
+	for next < len(order) && (maxRanges == 0 || visited < maxRanges) {
+		lim := limit(theta())
+		batch := sc.batch[:0]
+		for ; next < len(order) && len(batch) < size; next++ {
+			if maxRanges > 0 && visited+len(batch) >= maxRanges {
+				break
+			}
+			c := order[next]
+			if c.ub < lim {
+				// within a bucket bounds are not sorted: stop only once a
+				// whole bucket is below the limit
+				if bucketTop(c.ub, lim, umax, span, nBuckets) < lim {
+					next = len(order)
+					break
+				}
+				continue
+			}
+			batch = append(batch, c)
+		}
+		sc.batch = batch
+		if len(batch) == 0 {
 			break
 		}
-		h.pop()
-		s.scoreRange(sc, top.r)
+		// a range is dropped when its best document without the light
+		// terms plus their bound misses the threshold
+		lightScale := ix.RangeScale() / K
+		if err := s.scoreBatch(sc, top, batch, R, hasLight, func(best float64, c rangeCand) bool {
+			u := best + float64(c.light)*lightScale
+			if alpha == 1 {
+				return u*margin < theta()
+			}
+			return alpha*u < theta()
+		}); err != nil {
+			return err
+		}
+		visited += len(batch)
+		DebugBatches.Add(1)
+		size = min(BatchGrowth*size, MaxBatch)
 	}
-}
-
-// seedRanges is how many ranges Block-Max Pruning scores before building
-// its heap.
-const seedRanges = 4
-
-// scoreRange scores the documents of range r for the whole query and
-// offers them to the top k.
-func (s *Searcher) scoreRange(sc *scratch, r uint32) {
-	acc := sc.racc[:s.ix.RangeLen(r)]
-	s.ix.ScoreRange(r, sc.tids, sc.tws, acc)
-	base := r * uint32(s.ix.Meta.RangeSize)
-	for i, v := range acc {
-		if v > 0 {
-			sc.top.push(v, base+uint32(i))
-			acc[i] = 0
+	if !exact {
+		if err := s.rescore(sc, R); err != nil {
+			return err
 		}
 	}
-}
-
-// rangeHeap is a binary max-heap of ranges by upper bound.
-type rangeHeap []rangeCand
-
-func (h rangeHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
+	lf := limit(theta())
+	cmin := 0
+	for _, c := range order {
+		if c.ub >= lf {
+			cmin++
+		}
 	}
+	DebugCmin.Add(int64(cmin))
+	DebugVisited.Add(int64(visited))
+	DebugCands.Add(int64(len(order)))
+	DebugQueries.Add(1)
+	return nil
 }
 
-func (h rangeHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		j := l
-		if r := l + 1; r < n && h[r].ub > h[l].ub {
-			j = r
-		}
-		if h[j].ub <= h[i].ub {
-			return
-		}
-		h[i], h[j] = h[j], h[i]
-		i = j
+var DebugVisited, DebugCands, DebugQueries, DebugBatches, DebugCmin, DebugDropped atomic.Int64
+
+// bucketTop is the largest bound that falls in the bucket of u.
+func bucketTop(u, lim, umax uint32, span uint64, nBuckets int) uint32 {
+	b := uint64(u-lim) * uint64(nBuckets) / span
+	top := ((b+1)*span + uint64(nBuckets) - 1) / uint64(nBuckets) // first bound of the next bucket
+	return uint32(min(uint64(lim)+top-1, uint64(umax)))
+}
+
+// firstBatch and maxBatch size the batches of ranges Block-Max Pruning
+// scores: the first few ranges with the largest bounds raise the threshold
+// quickly; later batches grow to amortize a pass over each term's postings.
+var (
+	FirstBatch  = 8
+	MaxBatch    = 512
+	BatchGrowth = 2
+)
+
+// rescoreFactor x k documents of the best partial scores are rescored
+// exactly by approximate Block-Max Pruning.
+const rescoreFactor = 2
+
+// rescore scores the ranges of the documents in sc.partial with every
+// query term and offers all their documents to sc.top with exact scores.
+func (s *Searcher) rescore(sc *scratch, R int) error {
+	rs := sc.branges[:0]
+	for _, e := range sc.partial.h {
+		rs = append(rs, e.doc/uint32(R))
 	}
+	slices.Sort(rs)
+	rs = slices.Compact(rs)
+	batch := sc.batch[:0]
+	for _, r := range rs {
+		batch = append(batch, rangeCand{r: r})
+	}
+	sc.branges, sc.batch = rs, batch
+	sc.sterms = sc.sterms[:0]
+	kb := 0
+	for _, qt := range sc.terms {
+		st := sterm{t: qt.t, w: qt.w}
+		if kb < len(sc.kpTerms) && sc.kpTerms[kb] == qt.t {
+			st.kp = &sc.known[kb]
+			kb++
+		}
+		sc.sterms = append(sc.sterms, st)
+	}
+	return s.scoreBatch(sc, &sc.top, batch, R, false, nil)
 }
 
-func (h *rangeHeap) pop() {
-	old := *h
-	n := len(old) - 1
-	old[0] = old[n]
-	*h = old[:n]
-	h.down(0)
+// sterm is a term that scores ranges: its weight, whether it is light
+// (dense) and its pairs if AddBounds kept them.
+type sterm struct {
+	t     uint32
+	w     float32
+	kp    *index.KnownPairs
+	light bool
+}
+
+// scoreBatch scores the documents of the given ranges for the scoring
+// terms and offers them to top. With light terms, the ranges are first
+// scored without them and those that drop returns true for are skipped;
+// the others are then scored with every scoring term in term id order,
+// the order of every processor (scores are bit-identical).
+func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, light bool, drop func(best float64, c rangeCand) bool) error {
+	slices.SortFunc(batch, func(a, b rangeCand) int { return int(int64(a.r) - int64(b.r)) })
+	n := len(batch) * R
+	if len(sc.racc) < n {
+		sc.racc = make([]float64, n)
+	}
+	acc := sc.racc[:n]
+	ranges := sc.branges[:0]
+	for _, c := range batch {
+		ranges = append(ranges, c.r)
+	}
+	if light {
+		for _, st := range sc.sterms {
+			if st.light {
+				continue
+			}
+			if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
+				clear(acc)
+				return err
+			}
+		}
+		kept := ranges[:0]
+		for i, c := range batch {
+			a := acc[i*R : (i+1)*R]
+			if !drop(slices.Max(a), c) {
+				kept = append(kept, c.r)
+			}
+			clear(a)
+		}
+		DebugDropped.Add(int64(len(batch) - len(kept)))
+		ranges = kept
+		acc = acc[:len(ranges)*R]
+	}
+	sc.branges = ranges
+	for _, st := range sc.sterms {
+		if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
+			clear(acc)
+			return err
+		}
+	}
+	for i, r := range ranges {
+		base := r * uint32(R)
+		for j, v := range acc[i*R : (i+1)*R] {
+			if v > 0 {
+				top.push(v, base+uint32(j))
+			}
+		}
+	}
+	clear(acc)
+	return nil
 }

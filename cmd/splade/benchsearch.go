@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/splade-go/splade/index"
@@ -43,17 +46,22 @@ func runBenchSearch(args []string) error {
 	cutsS := fs.String("query-cuts", "1,0.5", "comma-separated query-cut values for the approx mode (crossed with --alphas)")
 	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference)")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: range budget per query (0 = none)")
+	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
 	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term")
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "build memory budget for postings, MiB")
 	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
 	dir := fs.String("dir", "", "index directory (default: a temporary one, removed afterwards)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the query runs to this file (go tool pprof)")
+	realPath := fs.String("real-queries", "", "also run these pre-encoded queries (id<TAB>tokens repeated weight x scale times, .gz ok), terms mapped onto the synthetic vocabulary by popularity rank")
+	realScale := fs.Float64("real-scale", 1000, "weight scale of --real-queries (1000 for the MS MARCO SPLADE++ EnsembleDistil files)")
+	realN := fs.Int("real-n", 1000, "run the first N of --real-queries (all of them rank the tokens)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *docs < 1 || *nq < 1 || *k < 1 {
-		return usagef("--docs, --queries and --k must be >= 1")
+	if *docs < 1 || *nq < 1 || *k < 1 || *rounds < 1 {
+		return usagef("--docs, --queries, --k and --rounds must be >= 1")
 	}
 	q, err := index.ParseQuantization(*quant)
 	if err != nil {
@@ -104,6 +112,7 @@ func runBenchSearch(args []string) error {
 			return err
 		}
 		bar := newProgress(int64(*docs), "indexing")
+		cpu0 := processCPU()
 		var genTime time.Duration
 		for i := 0; i < *docs; i++ {
 			t0 := time.Now()
@@ -120,12 +129,17 @@ func runBenchSearch(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "build_seconds\t%.2f\t(excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
+		fmt.Fprintf(out, "build_seconds\t%.2f\t(wall, excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
+		fmt.Fprintf(out, "build_cpu_seconds\t%.2f\t(user+system of all threads, vector generation included)\n", (processCPU() - cpu0).Seconds())
 		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
 		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
-		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(doc gaps + %s impacts + block directory)\n", st.BitsPerPost, st.Quantization)
-		fmt.Fprintf(out, "range_max_bits_per_posting\t%.2f\nrange_forward_bits_per_posting\t%.2f\n",
-			8*float64(st.RangeBytes)/float64(st.Postings), 8*float64(st.ForwardBytes)/float64(st.Postings))
+		fmt.Fprintf(out, "pairs\t%d\t(%.3f per posting)\ndense_terms\t%d\n", st.Pairs, float64(st.Pairs)/float64(st.Postings), st.DenseTerms)
+		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(everything every query mode reads: postings.bin + blocks.bin, %s impacts)\n", st.BitsPerPost, st.Quantization)
+		bpp := func(n int64) float64 { return 8 * float64(n) / float64(st.Postings) }
+		z := st.Sizes
+		fmt.Fprintf(out, "  by stream\tgaps %.2f  maxima %.2f  dense-maxima %.2f  counts %.2f  docs %.2f  impacts %.2f  directory %.2f\n",
+			bpp(z.Gaps), bpp(z.Maxima), bpp(z.Dense), bpp(z.Counts), bpp(z.Docs), bpp(z.Impacts), bpp(z.Directory))
+		fmt.Fprintf(out, "total_bits_per_posting\t%.2f\t(all files of the index, term strings and document ids included)\n", st.TotalBitsPerPost)
 	}
 	out.Flush()
 
@@ -137,49 +151,146 @@ func runBenchSearch(args []string) error {
 	if ix.NumDocs() != *docs {
 		return fmt.Errorf("--reuse: the index in %s has %d documents, not --docs %d", *dir, ix.NumDocs(), *docs)
 	}
-	queries := make([]sparse.Record, *nq)
-	for i := range queries {
-		queries[i] = g.Query(i)
+	sets := []querySet{{name: "synthetic", queries: make([]sparse.Record, *nq)}}
+	for i := range sets[0].queries {
+		sets[0].queries[i] = g.Query(i)
+	}
+	if *realPath != "" {
+		recs, err := synth.ReadEncodings(*realPath, *realScale, 0)
+		if err != nil {
+			return err
+		}
+		vecs := make([]sparse.Vector, len(recs))
+		for i, r := range recs {
+			vecs[i] = r.Vector
+		}
+		vecs = g.MapByRank(vecs)
+		n := min(*realN, len(recs))
+		qs := make([]sparse.Record, n)
+		for i := range qs {
+			qs[i] = sparse.Record{ID: recs[i].ID, Vector: vecs[i]}
+		}
+		sets = append(sets, querySet{name: fmt.Sprintf("real (%s, first %d of %d, terms mapped by rank)", filepath.Base(*realPath), n, len(recs)), queries: qs})
 	}
 	s := search.New(ix)
-	type run struct {
-		name string
-		opt  search.Options
+	if v, err := strconv.Atoi(os.Getenv("FB")); err == nil {
+		search.FirstBatch = v
 	}
-	runs := []run{{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}}}
+	if v, err := strconv.Atoi(os.Getenv("MB")); err == nil {
+		search.MaxBatch = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("BG")); err == nil {
+		search.BatchGrowth = v
+	}
+	runs := []benchRun{{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}}}
 	for _, m := range []search.Mode{search.MaxScore, search.BlockMax} {
 		if modes[m] {
-			runs = append(runs, run{m.String(), search.Options{K: *k, Mode: m}})
+			runs = append(runs, benchRun{m.String(), search.Options{K: *k, Mode: m}})
 		}
 	}
 	if modes[search.Approx] {
 		for _, a := range alphas {
 			for _, c := range cuts {
-				runs = append(runs, run{fmt.Sprintf("approx(a=%g,cut=%g)", a, c), search.Options{K: *k, Mode: search.Approx, Alpha: a, QueryCut: c, MaxRanges: *maxRanges}})
+				runs = append(runs, benchRun{fmt.Sprintf("approx(a=%g,cut=%g)", a, c), search.Options{K: *k, Mode: search.Approx, Alpha: a, QueryCut: c, MaxRanges: *maxRanges}})
 			}
 		}
 	}
-	fmt.Fprintf(out, "\n%-24s %7s %10s %10s %9s %8s %9s\n", "mode", "threads", "mean_ms", "p99_ms", "qps", "speedup", fmt.Sprintf("recall@%d", *k))
-	for _, th := range threads {
-		var ref search.Timing
-		for i, r := range runs {
-			tm, err := s.Measure(queries, r.opt, th)
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				ref = tm
-			}
-			fmt.Fprintf(out, "%-24s %7d %10.3f %10.3f %9.1f %8.1f %9.4f\n", r.name, th,
-				ms(tm.Mean()), ms(tm.Percentile(0.99)), tm.QPS(), float64(ref.Mean())/float64(tm.Mean()), search.Recall(tm.Hits, ref.Hits))
-			out.Flush()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Fprintf(out, "\n%d round(s), modes alternating; per mode the median over rounds of the mean and p99 per query;\n"+
+		"wall = wall-clock latency, cpu = CPU time of the query's thread (its own work on a shared machine);\n"+
+		"speed-ups are exhaustive's median over the mode's, for wall and cpu time\n", *rounds)
+	for _, set := range sets {
+		fmt.Fprintf(out, "\nqueries: %s, %d\n", set.name, len(set.queries))
+		if err := measureModes(out, s, set.queries, runs, threads, *rounds, *k); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(out, "peak_rss_mib_end\t%s\n", peakRSS())
 	return nil
 }
 
+type querySet struct {
+	name    string
+	queries []sparse.Record
+}
+
+type benchRun struct {
+	name string
+	opt  search.Options
+}
+
+// measureModes prints one table row per mode and thread count: medians
+// over rounds in which every mode runs once, in turn.
+func measureModes(out *bufio.Writer, s *search.Searcher, queries []sparse.Record, runs []benchRun, threads []int, rounds, k int) error {
+	fmt.Fprintf(out, "%-26s %3s %9s %9s %9s %9s %8s %8s %8s %9s\n", "mode", "thr", "wall_ms", "wall_p99", "cpu_ms", "cpu_p99", "qps", "x_wall", "x_cpu", fmt.Sprintf("recall@%d", k))
+	for _, th := range threads {
+		type agg struct {
+			wall, wallP99, cpu, cpuP99, qps []float64
+			recall                          float64
+		}
+		res := make([]agg, len(runs))
+		var ref [][]search.Hit
+		for round := 0; round < rounds; round++ {
+			for i, r := range runs {
+				tm, err := s.Measure(queries, r.opt, th)
+				if err != nil {
+					return err
+				}
+				if i == 0 && round == 0 {
+					ref = tm.Hits
+				}
+				a := &res[i]
+				a.wall = append(a.wall, ms(tm.Mean()))
+				a.wallP99 = append(a.wallP99, ms(tm.Percentile(0.99)))
+				a.cpu = append(a.cpu, ms(tm.CPUMean()))
+				a.cpuP99 = append(a.cpuP99, ms(tm.CPUPercentile(0.99)))
+				a.qps = append(a.qps, tm.QPS())
+				a.recall = search.Recall(tm.Hits, ref)
+				if q := search.DebugQueries.Swap(0); q > 0 {
+					fmt.Fprintf(out, "   debug %s: visited %.1f cands %.1f cmin %.1f dropped %.1f batches %.1f\n", r.name, float64(search.DebugVisited.Swap(0))/float64(q), float64(search.DebugCands.Swap(0))/float64(q), float64(search.DebugCmin.Swap(0))/float64(q), float64(search.DebugDropped.Swap(0))/float64(q), float64(search.DebugBatches.Swap(0))/float64(q))
+				}
+			}
+		}
+		for i, r := range runs {
+			a := &res[i]
+			fmt.Fprintf(out, "%-26s %3d %9.3f %9.3f %9.3f %9.3f %8.1f %8.2f %8.2f %9.4f\n", r.name, th,
+				median(a.wall), median(a.wallP99), median(a.cpu), median(a.cpuP99), median(a.qps),
+				median(res[0].wall)/median(a.wall), median(res[0].cpu)/median(a.cpu), a.recall)
+		}
+		out.Flush()
+	}
+	return nil
+}
+
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// processCPU returns the user and system CPU time of the process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // peakRSS reads the process's peak resident set (VmHWM) on Linux.
 func peakRSS() string {

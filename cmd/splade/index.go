@@ -70,8 +70,9 @@ func printBuildStats(w *os.File, st index.Stats) {
 	}
 	fmt.Fprintf(w, "docs\t%d\nterms\t%d\npostings\t%d\n", st.Docs, st.Terms, st.Postings)
 	fmt.Fprintf(w, "quantization\t%s\n", st.Quantization)
-	fmt.Fprintf(w, "bits_per_posting\t%.2f\n", st.BitsPerPost)
-	fmt.Fprintf(w, "postings_bytes\t%d\nranges_bytes\t%d\nforward_bytes\t%d\ntotal_bytes\t%d\n", st.PostingBytes, st.RangeBytes, st.ForwardBytes, st.TotalBytes)
+	fmt.Fprintf(w, "bits_per_posting\t%.2f\t(everything search reads: postings, range maxima, block directory)\n", st.BitsPerPost)
+	fmt.Fprintf(w, "total_bits_per_posting\t%.2f\t(all files, term and document ids included)\n", st.TotalBitsPerPost)
+	fmt.Fprintf(w, "postings_bytes\t%d\ntotal_bytes\t%d\n", st.PostingBytes, st.TotalBytes)
 	fmt.Fprintf(w, "spilled_runs\t%d\n", st.Runs)
 	fmt.Fprintf(w, "build_seconds\t%.2f\n", st.BuildTime.Seconds())
 }
