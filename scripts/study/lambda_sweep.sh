@@ -6,8 +6,8 @@
 #
 #   scripts/study/lambda_sweep.sh INIT_DIR OUT_DIR [LAMBDA ...]
 #
-# INIT_DIR is the warm-start checkpoint (TRAINING.md, stage 2). Runs that
-# already have OUT/lambda-X/best are not trained again, nor evaluated again
+# INIT_DIR is the warm-start checkpoint (TRAINING.md, stage 3). Runs that
+# finished (OUT/lambda-X/done) are not trained again, nor evaluated again
 # when OUT/lambda-X/test.tsv exists. Training stops after PATIENCE (2)
 # dev evaluations without improvement.
 set -euo pipefail
@@ -15,7 +15,7 @@ init=$1
 out=$2
 shift 2
 lambdas=("$@")
-[ ${#lambdas[@]} -gt 0 ] || lambdas=(1e-4 3e-4 1e-3 3e-3 1e-2)
+[ ${#lambdas[@]} -gt 0 ] || lambdas=(1e-3 1e-2 1e-1 3e-1 1)
 data=${DATA:-../shared/data/beir/scifact}
 splade=${SPLADE:-"go run ./cmd/splade"}
 steps=${STEPS:-1000}
@@ -26,12 +26,13 @@ mkdir -p "$out"
 printf 'label\tlambda_d\tlambda_q\tndcg_cut_10\trecall_100\tmrr_10\tflops\tdocs_nnz_mean\tqueries_nnz_mean\n' > "$out/points.tsv"
 for l in "${lambdas[@]}"; do
   run="$out/lambda-$l"
-  if [ ! -f "$run/best/model.safetensors" ]; then
+  if [ ! -f "$run/done" ]; then
     $splade train --init "$init" --corpus "$data/corpus.jsonl.gz" --queries "$data/queries.jsonl" \
       --qrels "$data/qrels/train.tsv" --triples "$out/pseudo.tsv.gz" --triples-share 0.5 \
       --rank-weight 1 --lexical-weight 0.2 --lambda-q "$l" --lambda-d "$l" --reg flops --ramp-steps 300 \
       --steps "$steps" --batch 16 --lr 3e-4 --warmup 50 --query-length 64 --doc-length 512 \
       --eval-every 200 --eval-docs 1500 --patience "$patience" --threads 2 --output "$run" 2> "$run.log"
+    touch "$run/done"
   fi
   if [ ! -s "$run/test.tsv" ]; then
     SPLADE="$splade" scripts/study/evaluate.sh "$run/best" "$data" 512 "$run/eval" > "$run/test.tsv.tmp"
