@@ -44,7 +44,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/splade-go/splade/index"
 	"github.com/splade-go/splade/sparse"
@@ -628,7 +627,6 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 			return err
 		}
 		visited += len(batch)
-		DebugBatches.Add(1)
 		size = min(BatchGrowth*size, MaxBatch)
 	}
 	if !exact {
@@ -636,21 +634,8 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 			return err
 		}
 	}
-	lf := limit(theta())
-	cmin := 0
-	for _, c := range order {
-		if c.ub >= lf {
-			cmin++
-		}
-	}
-	DebugCmin.Add(int64(cmin))
-	DebugVisited.Add(int64(visited))
-	DebugCands.Add(int64(len(order)))
-	DebugQueries.Add(1)
 	return nil
 }
-
-var DebugVisited, DebugCands, DebugQueries, DebugBatches, DebugCmin, DebugDropped atomic.Int64
 
 // bucketTop is the largest bound that falls in the bucket of u.
 func bucketTop(u, lim, umax uint32, span uint64, nBuckets int) uint32 {
@@ -742,7 +727,6 @@ func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, 
 			}
 			clear(a)
 		}
-		DebugDropped.Add(int64(len(batch) - len(kept)))
 		ranges = kept
 		acc = acc[:len(ranges)*R]
 	}

@@ -256,9 +256,6 @@ func measureModes(out *bufio.Writer, s *search.Searcher, queries []sparse.Record
 				a.cpuP99 = append(a.cpuP99, ms(tm.CPUPercentile(0.99)))
 				a.qps = append(a.qps, tm.QPS())
 				a.recall = search.Recall(tm.Hits, ref)
-				if q := search.DebugQueries.Swap(0); q > 0 {
-					fmt.Fprintf(out, "   debug %s: visited %.1f cands %.1f cmin %.1f dropped %.1f batches %.1f\n", r.name, float64(search.DebugVisited.Swap(0))/float64(q), float64(search.DebugCands.Swap(0))/float64(q), float64(search.DebugCmin.Swap(0))/float64(q), float64(search.DebugDropped.Swap(0))/float64(q), float64(search.DebugBatches.Swap(0))/float64(q))
-				}
 			}
 		}
 		for i, r := range runs {
