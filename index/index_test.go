@@ -213,14 +213,6 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 	}
 }
 
-func sortU32(a []uint32) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
-}
-
 func TestAddErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, id string

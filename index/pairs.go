@@ -63,14 +63,6 @@ func blockPairsFor(avg float64) int {
 	return b
 }
 
-// docBits is the size of a pair's document field for count c.
-func docBits(c, lg, rangeSize int) int {
-	if c*lg <= lg+rangeSize {
-		return c * lg
-	}
-	return lg + rangeSize
-}
-
 // Sizes breaks an index's posting bytes down by stream.
 type Sizes struct {
 	Gaps, Maxima, Dense, Counts, Docs, Impacts, Directory int64
@@ -110,11 +102,9 @@ type termEncoder struct {
 	pairs  []pairInfo
 	vals   []uint32
 	tmp    []uint32
-	tmp2   []uint32
 	bw     bitWriter
 	blocks [][]byte // encoded blocks (sparse form)
 	common [][]byte // counts, docs and impacts of each block
-	buf    []byte
 }
 
 // encodedTerm is a term ready to be written.
