@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/splade-go/splade/kernels"
@@ -320,7 +321,8 @@ func (c Config) ConfigJSON() ([]byte, error) {
 			"vocab_size": c.Vocab, "hidden_size": c.Hidden, "num_hidden_layers": c.Layers,
 			"num_attention_heads": c.Heads, "intermediate_size": c.Intermediate, "hidden_act": "gelu",
 			"max_position_embeddings": c.MaxPositions, "type_vocab_size": c.TypeVocab,
-			"layer_norm_eps": float64(c.LayerNormEps), "pad_token_id": 0,
+			// the shortest decimal of the float32 (1e-12, not 9.99999996e-13)
+			"layer_norm_eps": json.Number(strconv.FormatFloat(float64(c.LayerNormEps), 'g', -1, 32)), "pad_token_id": 0,
 			"position_embedding_type": "absolute", "tie_word_embeddings": c.TiedDecoder,
 		}
 	} else {

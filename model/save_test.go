@@ -1,8 +1,10 @@
 package model
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -126,5 +128,25 @@ func TestFromTensorsErrors(t *testing.T) {
 	}
 	if err := SaveDir(t.TempDir(), cfg, ts[1:], nil); err == nil {
 		t.Error("SaveDir accepted a missing tensor")
+	}
+}
+
+// TestConfigJSONEps: layer_norm_eps is written as the shortest decimal of
+// its float32 (what Hugging Face's configs hold), and reads back exactly.
+func TestConfigJSONEps(t *testing.T) {
+	c := Config{Arch: BERT, Vocab: 10, Hidden: 8, Layers: 1, Heads: 2, Intermediate: 16, MaxPositions: 16,
+		TypeVocab: 2, LayerNormEps: 1e-12, TiedDecoder: true}
+	b, err := c.ConfigJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"layer_norm_eps": 1e-12,`) {
+		t.Errorf("config.json:\n%s", b)
+	}
+	var back struct {
+		Eps float64 `json:"layer_norm_eps"`
+	}
+	if err := json.Unmarshal(b, &back); err != nil || float32(back.Eps) != c.LayerNormEps {
+		t.Errorf("read back %v (%v), want %v", back.Eps, err, c.LayerNormEps)
 	}
 }
