@@ -15,7 +15,7 @@ init=$1
 out=$2
 shift 2
 lambdas=("$@")
-[ ${#lambdas[@]} -gt 0 ] || lambdas=(1e-3 1e-2 1e-1 3e-1 1)
+[ ${#lambdas[@]} -gt 0 ] || lambdas=(1e-3 1e-2 1e-1 1 10)
 data=${DATA:-../shared/data/beir/scifact}
 splade=${SPLADE:-"go run ./cmd/splade"}
 steps=${STEPS:-1000}
