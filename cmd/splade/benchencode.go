@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/splade-go/splade/internal/defaultmodel"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/splade-go/splade/corpus"
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"github.com/splade-go/splade/kernels"
 	"github.com/splade-go/splade/model"
 )

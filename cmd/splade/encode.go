@@ -4,7 +4,6 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
-	"github.com/splade-go/splade/internal/defaultmodel"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/splade-go/splade/corpus"
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"github.com/splade-go/splade/kernels"
 	"github.com/splade-go/splade/model"
 	"github.com/splade-go/splade/sparse"

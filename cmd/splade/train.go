@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/splade-go/splade/internal/defaultmodel"
 	"log/slog"
 	"path/filepath"
 
 	"github.com/splade-go/splade/eval"
+	"github.com/splade-go/splade/internal/defaultmodel"
 	"github.com/splade-go/splade/tokenize"
 	"github.com/splade-go/splade/train"
 )
