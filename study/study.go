@@ -186,7 +186,7 @@ func panel(points []Point, baselines []Baseline, xlabel string, logX bool, cost 
 	p.Y.Label.Text = "nDCG@10"
 	if logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = logTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	line, scatter, err := plotter.NewLinePoints(xy)
@@ -236,4 +236,29 @@ func panel(points []Point, baselines []Baseline, xlabel string, logX bool, cost 
 	p.Legend.Left = false
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	return p, nil
+}
+
+// logTicks labels 1, 2 and 5 times each power of ten on a log axis, with
+// the other integer multiples as unlabeled minor ticks: a study's FLOPS
+// often spans less than a decade, where plot.LogTicks labels nothing.
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := math.Floor(math.Log10(lo)); math.Pow(10, e) <= hi; e++ {
+		base := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * base
+			if v < lo || v > hi {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }

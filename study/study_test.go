@@ -84,3 +84,20 @@ func TestFigure(t *testing.T) {
 		t.Error("zero FLOPS accepted on a log axis")
 	}
 }
+
+// TestLogTicksLabelWithinADecade: a FLOPS axis from 1.3 to 5.5 gets
+// labels (2 and 5), which plot.LogTicks would not give.
+func TestLogTicksLabelWithinADecade(t *testing.T) {
+	var labels []string
+	for _, tk := range (logTicks{}).Ticks(1.3, 5.5) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+		if tk.Value < 1.3 || tk.Value > 5.5 {
+			t.Errorf("tick %v outside the range", tk.Value)
+		}
+	}
+	if strings.Join(labels, ",") != "2,5" {
+		t.Errorf("labels %v, want 2 and 5", labels)
+	}
+}
