@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/splade-go/splade/internal/cputime"
 	"github.com/splade-go/splade/sparse"
 )
 
@@ -83,10 +84,10 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 				if i >= len(queries) {
 					return
 				}
-				c0, q0 := threadCPU(), time.Now()
+				c0, q0 := cputime.ThreadNanos(), time.Now()
 				t.Hits[i], errs[i] = s.run(sc, queries[i].Vector, opt)
 				t.Latencies[i] = time.Since(q0)
-				t.CPU[i] = time.Duration(threadCPU() - c0)
+				t.CPU[i] = time.Duration(cputime.ThreadNanos() - c0)
 			}
 		}()
 	}

@@ -16,8 +16,12 @@ func TestPretrainStopAfter(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "docs.tsv")
 	vocab := filepath.Join(dir, "vocab.txt")
-	os.WriteFile(corpus, []byte("d1\tthe cat sat on the mat\nd2\ta dog ran in the park\n"), 0o644)
-	os.WriteFile(vocab, []byte("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\ncat\nsat\non\nmat\na\ndog\nran\nin\npark\n"), 0o644)
+	if err := os.WriteFile(corpus, []byte("d1\tthe cat sat on the mat\nd2\ta dog ran in the park\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(vocab, []byte("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\ncat\nsat\non\nmat\na\ndog\nran\nin\npark\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "mlm")
 	code, _, stderr := splade(t, nil, "pretrain", "--corpus", corpus, "--vocab", vocab, "--layers", "1",
 		"--hidden", "8", "--heads", "2", "--steps", "10", "--stop-after", "5", "--batch", "2",

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package cputime
+
+func threadNanos() int64 { return 0 }
