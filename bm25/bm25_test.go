@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -110,8 +111,8 @@ func TestTiesAndTopK(t *testing.T) {
 func TestSearchAll(t *testing.T) {
 	ix := buildIndex(t, [2]string{"q1", "red apple"}, [2]string{"d2", "green apple"}, [2]string{"d3", "red car"})
 	queries := []Query{{"q1", "red apple"}, {"q2", "car"}, {"q3", "nothing matches"}}
-	calls := 0
-	res, err := ix.SearchAll(queries, Options{Params: AnseriniParams, K: 10, Workers: 2, RemoveQueryID: true, Progress: func() { calls++ }})
+	var calls atomic.Int64 // Progress is called from the workers
+	res, err := ix.SearchAll(queries, Options{Params: AnseriniParams, K: 10, Workers: 2, RemoveQueryID: true, Progress: func() { calls.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +128,8 @@ func TestSearchAll(t *testing.T) {
 	if got := ids(res[1]); !slices.Equal(got, []string{"d3"}) {
 		t.Errorf("q2: %v", got)
 	}
-	if len(res[2]) != 0 || calls != 3 {
-		t.Errorf("q3: %v, progress calls %d", res[2], calls)
+	if len(res[2]) != 0 || calls.Load() != 3 {
+		t.Errorf("q3: %v, progress calls %d", res[2], calls.Load())
 	}
 	for _, bad := range []Options{{Params: AnseriniParams}, {Params: Params{K1: -1, B: 0.4}, K: 1}, {Params: Params{K1: 1, B: 2}, K: 1}} {
 		if _, err := ix.SearchAll(queries, bad); err == nil {
