@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 )
 
 // This file holds the read paths of the query processors: a document-at-
@@ -385,5 +384,3 @@ func (c *Cursor) load(bi int) {
 	}
 	c.cur = c.docs[0]
 }
-
-var DebugRangesDecoded, DebugCounts, DebugPairs, DebugDense atomic.Int64

@@ -700,6 +700,9 @@ func (pb *pairBlock) decodeDocs(lo, hi int) error {
 					bit += lg
 				}
 			}
+			if !listOrdered(out) {
+				return pb.fail("documents of a pair out of order")
+			}
 		} else {
 			arg := uint(readBits(docs, bit, lg))
 			mask := readWide(docs, bit+lg, R)
@@ -722,6 +725,24 @@ func (pb *pairBlock) decodeDocs(lo, hi int) error {
 		}
 	}
 	return nil
+}
+
+// listOrdered reports whether a pair's documents in list form are valid:
+// the maximum's document first, then the others strictly increasing and
+// none equal to the maximum's (the cursors merge the first into the others
+// and would otherwise yield documents out of order or twice).
+func listOrdered[T uint8 | uint32](d []T) bool {
+	for k := 2; k < len(d); k++ {
+		if d[k] <= d[k-1] {
+			return false
+		}
+	}
+	for _, v := range d[min(1, len(d)):] {
+		if v == d[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // readBits64 returns the 64 bits at bit offset bit of src, zeros past the
@@ -804,6 +825,9 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 					d[k] = base + uint32(readBits(src, bit, lg))
 					bit += lg
 				}
+			}
+			if !listOrdered(d) {
+				return 0, pb.fail("documents of a pair out of order")
 			}
 		} else {
 			arg := uint(readBits(src, bit, lg))
