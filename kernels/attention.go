@@ -1,5 +1,10 @@
 package kernels
 
+// attnGrainMACs is the least work (multiply-adds) of one parallel chunk of
+// Attention: about 10 microseconds of one core, several times the cost of
+// handing a chunk to another worker.
+const attnGrainMACs = 1 << 19
+
 // Attention computes multi-head scaled dot-product attention,
 //
 //	ctx = softmax(scale * Q K^T) V    per text and head,
@@ -27,9 +32,11 @@ func Attention(pool *Pool, ctx, qkv []float32, segs []int, heads, dh int, scale 
 	H := heads * dh
 	ld := 3 * H
 	n := segs[nseg]
-	maxT := 0
+	maxT, work := 0, 0
 	for s := 0; s < nseg; s++ {
-		maxT = max(maxT, segs[s+1]-segs[s])
+		T := segs[s+1] - segs[s]
+		maxT = max(maxT, T)
+		work += 2 * T * T * dh * heads // multiply-adds of Q K^T and P V
 	}
 	if n <= 0 || maxT == 0 {
 		return
@@ -38,7 +45,11 @@ func Attention(pool *Pool, ctx, qkv []float32, segs []int, heads, dh int, scale 
 	_, _ = qkv[n*ld-1], ctx[n*H-1]
 	mk := current.Load()
 	mr, nr := mk.mr, mk.nr
-	pool.For(nseg*heads, 1, func(lo, hi int) {
+	// A short query's heads are a few microseconds of work in all: less
+	// than waking a second worker, so chunks get at least attnGrainMACs.
+	items := nseg * heads
+	grain := max(1, int(int64(items)*attnGrainMACs/int64(max(work, 1))))
+	pool.For(items, grain, func(lo, hi int) {
 		mp, ldS := roundUp(maxT, mr), roundUp(maxT, nr)
 		nv := roundUp(dh, nr)
 		qn, kn, sn, pn, vn := mp*dh, ldS*dh, mp*ldS, mp*maxT, nv*maxT

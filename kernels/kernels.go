@@ -32,6 +32,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Pooling selects how the SPLADE head reduces token weights to a term weight.
@@ -68,6 +69,14 @@ func (p *Pool) Threads() int {
 
 // For splits [0, n) into contiguous chunks of at least grain items and calls
 // fn on them in parallel, returning when all are done.
+//
+// The chunks are handed out dynamically, a few per worker: on a machine
+// shared with other processes one worker's core is often taken for a
+// while, and with one fixed chunk per worker the whole loop would wait for
+// that straggler (a query's products are only a millisecond or two each,
+// shorter than a scheduler time slice). The chunk boundaries depend on n,
+// grain and the worker count only, so which worker runs a chunk never
+// changes a result.
 func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 	t := p.Threads()
 	if grain < 1 {
@@ -77,20 +86,33 @@ func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	chunks := (n + grain - 1) / grain
-	if chunks > t {
-		chunks = t
-	}
+	chunks := min(n/grain, chunksPerWorker*t)
 	step := (n + chunks - 1) / chunks
-	var wg sync.WaitGroup
-	for lo := step; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func(lo, hi int) { defer wg.Done(); fn(lo, hi) }(lo, hi)
+	chunks = (n + step - 1) / step
+	workers := min(t, chunks)
+	var next atomic.Int64
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			fn(c*step, min((c+1)*step, n))
+		}
 	}
-	fn(0, min(step, n))
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func() { defer wg.Done(); work() }()
+	}
+	work()
 	wg.Wait()
 }
+
+// chunksPerWorker is how many chunks For cuts per worker: enough for a
+// worker on a free core to take over a busy one's share, few enough that
+// a chunk of a large product still sweeps whole cache blocks.
+const chunksPerWorker = 4
 
 // Packed is a weight matrix of a linear layer, y = x W^T + b, with W given
 // in PyTorch's [out][in] row-major layout, rearranged once at load time for
