@@ -282,12 +282,7 @@ func (p *Packed) spladeCols(mk *microKernel, out, apack []float32, m int, segs [
 			if mode == PoolMax {
 				// log1p(relu(.)) is monotonic: reduce the raw logits, then
 				// transform once per term.
-				for i := segs[s]; i < segs[s+1]; i++ {
-					row := tile[i*nr : i*nr+nr]
-					for j, z := range row {
-						red[j] = max(red[j], z)
-					}
-				}
+				maxRows(tile[segs[s]*nr:], nr, segs[s+1]-segs[s], red)
 				for j := range red {
 					red[j] = log1pf(red[j])
 				}

@@ -126,3 +126,22 @@ func maxArgRows(z []float32, ldz, rows int, mx []float32, arg []int32, row0 int)
 		}
 	}
 }
+
+// maxRows folds rows of z (row stride ldz, len(mx) columns) into the
+// running maxima mx: where z[r][j] > mx[j], mx[j] = z[r][j] (NaN never
+// wins).
+func maxRows(z []float32, ldz, rows int, mx []float32) {
+	if rows <= 0 {
+		return
+	}
+	done := maxRowsFast(z, ldz, rows, mx)
+	cols := len(mx)
+	for r := 0; r < rows; r++ {
+		row := z[r*ldz : r*ldz+cols]
+		for j := done; j < cols; j++ {
+			if v := row[j]; v > mx[j] {
+				mx[j] = v
+			}
+		}
+	}
+}

@@ -121,3 +121,42 @@ func TestMaxArgRows(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxRows checks max pooling's running maximum on every path against
+// the scalar loop: NaN never wins, columns past a multiple of 8 and of 32
+// included.
+func TestMaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	forEachPath(t, func(t *testing.T) {
+		for _, cols := range []int{1, 8, 16, 19, 32, 40, 64, 71} {
+			for _, rows := range []int{1, 2, 8, 13} {
+				ldz := cols + 3
+				z := make([]float32, rows*ldz)
+				for i := range z {
+					z[i] = float32(r.IntN(9)) - 4
+					if r.IntN(10) == 0 {
+						z[i] = float32(math.NaN())
+					}
+				}
+				mx, want := make([]float32, cols), make([]float32, cols)
+				for j := range mx {
+					mx[j] = float32(r.IntN(3)) - 1
+					want[j] = mx[j]
+				}
+				maxRows(z, ldz, rows, mx)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < cols; j++ {
+						if v := z[i*ldz+j]; v > want[j] {
+							want[j] = v
+						}
+					}
+				}
+				for j := range mx {
+					if mx[j] != want[j] {
+						t.Fatalf("cols %d rows %d: column %d: %g, want %g", cols, rows, j, mx[j], want[j])
+					}
+				}
+			}
+		}
+	})
+}

@@ -94,6 +94,21 @@ func maxArgFast(z []float32, ldz, rows int, mx []float32, arg []int32, row0 int)
 }
 
 //go:noescape
+func maxRowsAVX2(z *float32, ldz uintptr, rows int, mx *float32, n int)
+
+// maxRowsFast runs maxRows on the first multiple of 8 columns and returns
+// how many it did.
+func maxRowsFast(z []float32, ldz, rows int, mx []float32) int {
+	n := len(mx) &^ 7
+	if n == 0 || rows <= 0 || !hasAVX2FMA || Path() == PathGeneric {
+		return 0
+	}
+	_ = z[(rows-1)*ldz+n-1]
+	maxRowsAVX2(&z[0], uintptr(ldz*4), rows, &mx[0], n)
+	return n
+}
+
+//go:noescape
 func lnSumAVX2(x *float32, n int) float64
 
 //go:noescape

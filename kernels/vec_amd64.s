@@ -312,3 +312,73 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func maxRowsAVX2(z *float32, ldz uintptr, rows int, mx *float32, n int)
+// For n (a multiple of 8) columns and rows >= 1 rows of z (ldz bytes
+// apart): mx[j] = z[r][j] where z[r][j] > mx[j] (NaN never wins), the
+// running maximum of max pooling. 32 columns at a time in four registers
+// over the rows, then 8 at a time.
+TEXT ·maxRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), SI
+	MOVQ ldz+8(FP), R8
+	MOVQ rows+16(FP), R9
+	MOVQ mx+24(FP), DI
+	MOVQ n+32(FP), CX
+
+wide:
+	CMPQ    CX, $32
+	JLT     narrow
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	MOVQ    SI, R10
+	MOVQ    R9, R11
+
+wrows:
+	// Intel VMAXPS Y0, Y4, Y0: Y0 = Y4 > Y0 ? Y4 : Y0, so a NaN in z
+	// (the first source) never replaces the maximum.
+	VMOVUPS (R10), Y4
+	VMOVUPS 32(R10), Y5
+	VMOVUPS 64(R10), Y6
+	VMOVUPS 96(R10), Y7
+	VMAXPS  Y0, Y4, Y0
+	VMAXPS  Y1, Y5, Y1
+	VMAXPS  Y2, Y6, Y2
+	VMAXPS  Y3, Y7, Y3
+	ADDQ   R8, R10
+	DECQ   R11
+	JNZ    wrows
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     wide
+
+narrow:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (DI), Y0
+	MOVQ    SI, R10
+	MOVQ    R9, R11
+
+nrows:
+	VMOVUPS (R10), Y4
+	VMAXPS  Y0, Y4, Y0
+	ADDQ   R8, R10
+	DECQ   R11
+	JNZ    nrows
+
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     narrow
+
+done:
+	VZEROUPPER
+	RET

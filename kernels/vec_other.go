@@ -13,6 +13,8 @@ func geluGradFast(dx, dy, x []float32) int { return 0 }
 
 func maxArgFast(z []float32, ldz, rows int, mx []float32, arg []int32, row0 int) int { return 0 }
 
+func maxRowsFast(z []float32, ldz, rows int, mx []float32) int { return 0 }
+
 func lnSumFast(x []float32) (float64, int) { return 0, 0 }
 
 func lnSqFast(x []float32, mean float64) (float64, int) { return 0, 0 }
