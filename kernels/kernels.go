@@ -28,12 +28,7 @@
 // reference every path is checked against.
 package kernels
 
-import (
-	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "math"
 
 // Pooling selects how the SPLADE head reduces token weights to a term weight.
 type Pooling int
@@ -44,75 +39,6 @@ const (
 	// PoolSum adds over tokens (the original SPLADE paper).
 	PoolSum
 )
-
-// Pool runs loops on a fixed number of goroutines. A nil *Pool runs
-// everything on the calling goroutine.
-type Pool struct {
-	threads int
-}
-
-// NewPool returns a pool of n workers (n <= 0: runtime.GOMAXPROCS).
-func NewPool(n int) *Pool {
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	return &Pool{threads: n}
-}
-
-// Threads returns the number of workers (1 for a nil pool).
-func (p *Pool) Threads() int {
-	if p == nil {
-		return 1
-	}
-	return p.threads
-}
-
-// For splits [0, n) into contiguous chunks of at least grain items and calls
-// fn on them in parallel, returning when all are done.
-//
-// The chunks are handed out dynamically, a few per worker: on a machine
-// shared with other processes one worker's core is often taken for a
-// while, and with one fixed chunk per worker the whole loop would wait for
-// that straggler (a query's products are only a millisecond or two each,
-// shorter than a scheduler time slice). The chunk boundaries depend on n,
-// grain and the worker count only, so which worker runs a chunk never
-// changes a result.
-func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
-	t := p.Threads()
-	if grain < 1 {
-		grain = 1
-	}
-	if t <= 1 || n <= grain {
-		fn(0, n)
-		return
-	}
-	chunks := min(n/grain, chunksPerWorker*t)
-	step := (n + chunks - 1) / chunks
-	chunks = (n + step - 1) / step
-	workers := min(t, chunks)
-	var next atomic.Int64
-	work := func() {
-		for {
-			c := int(next.Add(1) - 1)
-			if c >= chunks {
-				return
-			}
-			fn(c*step, min((c+1)*step, n))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() { defer wg.Done(); work() }()
-	}
-	work()
-	wg.Wait()
-}
-
-// chunksPerWorker is how many chunks For cuts per worker: enough for a
-// worker on a free core to take over a busy one's share, few enough that
-// a chunk of a large product still sweeps whole cache blocks.
-const chunksPerWorker = 4
 
 // Packed is a weight matrix of a linear layer, y = x W^T + b, with W given
 // in PyTorch's [out][in] row-major layout, rearranged once at load time for

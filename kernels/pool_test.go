@@ -2,8 +2,11 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestPoolFor checks that For calls fn on disjoint contiguous chunks that
@@ -42,5 +45,65 @@ func TestPoolFor(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestPoolConcurrentAndNested runs loops on one pool from several
+// goroutines at once, some of them nested inside another loop's chunks:
+// every loop must still cover its items exactly once and return.
+func TestPoolConcurrentAndNested(t *testing.T) {
+	pool := NewPool(3)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := 0; it < 200; it++ {
+				n := 1 + (g*31+it*7)%300
+				counts := make([]atomic.Int32, n)
+				pool.For(n, 1+it%5, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						counts[i].Add(1)
+					}
+					if it%10 == 0 { // nested loop inside a chunk
+						inner := make([]atomic.Int32, 50)
+						pool.For(50, 2, func(lo, hi int) {
+							for i := lo; i < hi; i++ {
+								inner[i].Add(1)
+							}
+						})
+						for i := range inner {
+							if c := inner[i].Load(); c != 1 {
+								t.Errorf("nested item %d visited %d times", i, c)
+							}
+						}
+					}
+				})
+				for i := range counts {
+					if c := counts[i].Load(); c != 1 {
+						t.Errorf("goroutine %d loop %d: item %d visited %d times", g, it, i, c)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestPoolWorkersStop checks that an unreachable pool's workers exit.
+func TestPoolWorkersStop(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		pool := NewPool(4)
+		pool.For(100, 1, func(lo, hi int) {})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before the pool", runtime.NumGoroutine(), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -26,6 +26,10 @@
 #                  mixed set to Go, ONNX Runtime (and PyTorch) in turn, so
 #                  that all see the same load on a shared machine; medians
 #   QUERIES=10     single queries per engine per round
+#   PAUSE=0.05     seconds between two engines' runs (lockstep.py --pause):
+#                  OpenBLAS (PyTorch) and ONNX Runtime worker threads spin
+#                  for a while after their last task, so a short pause lets
+#                  one engine's leftover spinning overlap the next one's run
 set -euo pipefail
 
 THREADS=${THREADS:-2}
@@ -34,6 +38,7 @@ PARITY=${PARITY:-1}
 TORCH=${TORCH:-1}
 ROUNDS=${ROUNDS:-5}
 QUERIES=${QUERIES:-10}
+PAUSE=${PAUSE:-0.05}
 PYTHON=${PYTHON:-/usr/bin/python3}
 export ORT_DIR=${ORT_DIR:-/work/ortbench}
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS PYTHONDONTWRITEBYTECODE=1
@@ -80,7 +85,7 @@ engines=(--engine "Go=$work/splade bench-encode --model $work/model --threads $T
 if [[ "$TORCH" == 1 ]]; then
 	engines+=(--engine "PyTorch=$PYTHON scripts/bench/torch_bench.py --model $work/model --threads $THREADS --lengths $work/lengths.txt --lockstep")
 fi
-"$PYTHON" scripts/bench/lockstep.py --rounds "$ROUNDS" --queries "$QUERIES" --mixed-docs "$(wc -l <"$work/lengths.txt")" \
+"$PYTHON" scripts/bench/lockstep.py --rounds "$ROUNDS" --queries "$QUERIES" --pause "$PAUSE" --mixed-docs "$(wc -l <"$work/lengths.txt")" \
 	--out "$work/lockstep.json" "${engines[@]}" 2> >(grep -v Warning >&2) | tee "$work/lockstep.txt"
 load
 
