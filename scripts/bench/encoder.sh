@@ -26,10 +26,13 @@
 #                  mixed set to Go, ONNX Runtime (and PyTorch) in turn, so
 #                  that all see the same load on a shared machine; medians
 #   QUERIES=10     single queries per engine per round
-#   PAUSE=0.05     seconds between two engines' runs (lockstep.py --pause):
-#                  OpenBLAS (PyTorch) and ONNX Runtime worker threads spin
-#                  for a while after their last task, so a short pause lets
-#                  one engine's leftover spinning overlap the next one's run
+#   PAUSE=0.25     seconds between two engines' runs (lockstep.py --pause).
+#                  Worker threads keep spinning after an engine's last task:
+#                  measured as CPU time in the 2 s after a query, PyTorch
+#                  (OpenBLAS, OpenMP) 0.07 s, ONNX Runtime 0.03 s, Go 0.00 s.
+#                  With lockstep.py's default 0.05 s, PyTorch's leftover
+#                  spinning overlapped the next engine's timed run (the Go
+#                  query took 23 ms after PyTorch, 14.7 ms with ORT alone)
 set -euo pipefail
 
 THREADS=${THREADS:-2}
@@ -38,7 +41,7 @@ PARITY=${PARITY:-1}
 TORCH=${TORCH:-1}
 ROUNDS=${ROUNDS:-5}
 QUERIES=${QUERIES:-10}
-PAUSE=${PAUSE:-0.05}
+PAUSE=${PAUSE:-0.25}
 PYTHON=${PYTHON:-/usr/bin/python3}
 export ORT_DIR=${ORT_DIR:-/work/ortbench}
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS PYTHONDONTWRITEBYTECODE=1
