@@ -51,9 +51,7 @@ func TestCrashChild(t *testing.T) {
 // until the build was done (committed, old generation removed).
 func timedBuild(t *testing.T, input, dir string) time.Duration {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), childEnv+"="+input+","+dir)
-	cmd.Stderr = os.Stderr
+	cmd := buildCommand(input, dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -81,12 +79,18 @@ func timedBuild(t *testing.T, input, dir string) time.Duration {
 // startBuild starts a child process indexing input into dir.
 func startBuild(t *testing.T, input, dir string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), childEnv+"="+input+","+dir)
-	cmd.Stderr = os.Stderr
+	cmd := buildCommand(input, dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd
+}
+
+// buildCommand is a child process (TestCrashChild) indexing input into dir.
+func buildCommand(input, dir string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), childEnv+"="+input+","+dir)
+	cmd.Stderr = os.Stderr
 	return cmd
 }
 

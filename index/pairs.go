@@ -731,14 +731,9 @@ func (pb *pairBlock) decodeDocs(lo, hi int) error {
 // the maximum's document first, then the others strictly increasing and
 // none equal to the maximum's (the cursors merge the first into the others
 // and would otherwise yield documents out of order or twice).
-func listOrdered[T uint8 | uint32](d []T) bool {
-	for k := 2; k < len(d); k++ {
-		if d[k] <= d[k-1] {
-			return false
-		}
-	}
-	for _, v := range d[min(1, len(d)):] {
-		if v == d[0] {
+func listOrdered(d []uint8) bool {
+	for k := 1; k < len(d); k++ {
+		if d[k] == d[0] || (k > 1 && d[k] <= d[k-1]) {
 			return false
 		}
 	}
@@ -813,20 +808,40 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 		o += c - 1
 		bit := int(pb.dbit[i])
 		if c < mc {
+			// Checked while decoding, as listOrdered does for the cursors:
+			// the others increase (prev) and all c differ (seen).
+			var seen uint64
+			prev, ordered := -1, true
 			if lg == 4 {
 				// RangeSize 16: every docs field is nibble-aligned
 				p := bit >> 2
 				for k := range d {
-					d[k] = base + uint32(src[p>>1]>>(uint(p&1)<<2)&15)
+					x := uint32(src[p>>1] >> (uint(p&1) << 2) & 15)
 					p++
+					if k > 0 {
+						if int(x) <= prev {
+							ordered = false
+						}
+						prev = int(x)
+					}
+					seen |= 1 << x
+					d[k] = base + x
 				}
 			} else {
 				for k := range d {
-					d[k] = base + uint32(readBits(src, bit, lg))
+					x := uint32(readBits(src, bit, lg))
 					bit += lg
+					if k > 0 {
+						if int(x) <= prev {
+							ordered = false
+						}
+						prev = int(x)
+					}
+					seen |= 1 << x
+					d[k] = base + x
 				}
 			}
-			if !listOrdered(d) {
+			if !ordered || bits.OnesCount64(seen) != c {
 				return 0, pb.fail("documents of a pair out of order")
 			}
 		} else {

@@ -16,10 +16,9 @@ import (
 // millisecond with microseconds of serial work between them: a worker
 // that blocked (and a goroutine started per loop, as before) let the
 // second core go idle between loops, and on a virtual machine an idle
-// core takes tens of microseconds to wake, more after a pause. A query
-// that arrived after 0.1 s of idleness took 23-25 ms instead of 15.5 ms
-// back to back (2 threads; 1 thread showed no difference). ONNX Runtime's
-// and OpenMP's thread pools spin the same way.
+// core is slow to wake, more so after a pause: one query every 0.2 s took
+// 27.0 ms, against 22.7 ms with these workers (BENCHMARKS.md, "Encoder").
+// ONNX Runtime's and OpenMP's thread pools spin the same way.
 type Pool struct {
 	threads int
 	st      *poolState // shared with the workers; the Pool itself is not, so that a cleanup stops them
@@ -113,12 +112,10 @@ func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 	// Drop the loop (and what fn holds) once it is done, unless another
 	// caller's loop replaced it.
 	defer st.current.CompareAndSwap(j, nil)
-	if k := min(int(st.parked.Load()), chunks-1); k > 0 {
-		for range k {
-			select {
-			case st.wake <- struct{}{}:
-			default:
-			}
+	for range min(int(st.parked.Load()), chunks-1) {
+		select {
+		case st.wake <- struct{}{}:
+		default:
 		}
 	}
 	j.run()

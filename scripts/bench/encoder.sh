@@ -28,8 +28,9 @@
 #   QUERIES=10     single queries per engine per round
 #   PAUSE=0.25     seconds between two engines' runs (lockstep.py --pause).
 #                  Worker threads keep spinning after an engine's last task:
-#                  measured as CPU time in the 2 s after a query, PyTorch
-#                  (OpenBLAS, OpenMP) 0.07 s, ONNX Runtime 0.03 s, Go 0.00 s.
+#                  CPU time in the 2 s after a query (idle_cpu.py), PyTorch
+#                  (OpenBLAS, OpenMP) 0.07-0.10 s, ONNX Runtime 0.03-0.04 s,
+#                  Go 0.00-0.01 s.
 #                  With lockstep.py's default 0.05 s, PyTorch's leftover
 #                  spinning overlapped the next engine's timed run (the Go
 #                  query took 23 ms after PyTorch, 14.7 ms with ORT alone)
