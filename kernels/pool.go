@@ -19,6 +19,19 @@ import (
 // core is slow to wake, more so after a pause: one query every 0.2 s took
 // 27.0 ms, against 22.7 ms with these workers (BENCHMARKS.md, "Encoder").
 // ONNX Runtime's and OpenMP's thread pools spin the same way.
+//
+// Spinning is not enough on a guest kernel that packs runnable threads
+// onto as few virtual CPUs as it can (the 2-core machines this project is
+// measured on run such a kernel, booted with sched_vcpu_pack): after an
+// idle spell the caller and the worker it wakes land on the same CPU and
+// take turns: a 16-token query 0.25 s after the last took 25 ms on 2
+// threads against 24 ms on one, and 14 ms when the two run on both CPUs
+// (BenchmarkQueryAfterIdle in package model). Pin therefore holds the
+// caller and, from then on, each worker on a CPU of its own, when the pool
+// has one thread per CPU the process may use (Linux only; off with
+// SPLADE_PIN_THREADS=0). Any thread can still take over a busy one's
+// chunks, so a CPU taken by another process slows a loop by at most a
+// chunk.
 type Pool struct {
 	threads int
 	st      *poolState // shared with the workers; the Pool itself is not, so that a cleanup stops them
@@ -33,6 +46,8 @@ type poolState struct {
 	parked  atomic.Int32        // workers blocked on wake
 	wake    chan struct{}
 	quit    chan struct{}
+	cpus    []int       // for Pin: the caller's CPU, then one per worker (nil: no pinning)
+	pinned  atomic.Bool // a caller holds cpus[0]
 }
 
 // job is one call of For.
@@ -44,6 +59,7 @@ type job struct {
 	next     atomic.Int64  // next chunk to claim
 	finished atomic.Int64  // chunks done
 	done     chan struct{} // closed when every chunk is done
+	pinned   bool          // the caller is pinned: workers pin themselves too
 }
 
 // spinTime is how long an idle worker looks for the next loop before it
@@ -58,7 +74,7 @@ func NewPool(n int) *Pool {
 	}
 	p := &Pool{threads: n}
 	if n > 1 {
-		st := &poolState{workers: n - 1, wake: make(chan struct{}, n), quit: make(chan struct{})}
+		st := &poolState{workers: n - 1, wake: make(chan struct{}, n), quit: make(chan struct{}), cpus: planCPUs(n)}
 		p.st = st
 		// Stop the workers when the pool is no longer used.
 		runtime.AddCleanup(p, func(st *poolState) { close(st.quit) }, st)
@@ -72,6 +88,27 @@ func (p *Pool) Threads() int {
 		return 1
 	}
 	return p.threads
+}
+
+// Pin holds the calling goroutine on the pool's first CPU until the
+// returned function is called, and has the workers that join its loops
+// hold a CPU each (see Pool). Wrap a sequence of loops in it, such as a
+// forward pass: the syscalls cost microseconds. Only one caller at a time
+// is pinned; Pin is a no-op for other concurrent callers, for a pool of
+// one thread, and where pinning is off.
+func (p *Pool) Pin() (unpin func()) {
+	if p == nil || p.st == nil || p.st.cpus == nil || !p.st.pinned.CompareAndSwap(false, true) {
+		return func() {}
+	}
+	restore := pinThread(p.st.cpus[0])
+	if restore == nil {
+		p.st.pinned.Store(false)
+		return func() {}
+	}
+	return func() {
+		p.st.pinned.Store(false)
+		restore()
+	}
 }
 
 // For splits [0, n) into contiguous chunks of at least grain items and calls
@@ -103,11 +140,12 @@ func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 	}
 	st := p.st
 	st.start.Do(func() {
-		for range st.workers {
-			go st.work()
+		for i := range st.workers {
+			go st.work(i)
 		}
 	})
-	j := &job{gen: st.gen.Add(1), fn: fn, n: n, step: step, chunks: int64(chunks), done: make(chan struct{})}
+	j := &job{gen: st.gen.Add(1), fn: fn, n: n, step: step, chunks: int64(chunks), done: make(chan struct{}),
+		pinned: st.pinned.Load()}
 	st.current.Store(j)
 	// Drop the loop (and what fn holds) once it is done, unless another
 	// caller's loop replaced it.
@@ -150,13 +188,18 @@ func (j *job) run() {
 	}
 }
 
-// work is a worker: it joins each new loop, then spins for spinTime
-// looking for the next one, then blocks until woken.
-func (st *poolState) work() {
+// work is worker i: it joins each new loop, then spins for spinTime
+// looking for the next one, then blocks until woken. The first loop of a
+// pinned caller pins it to its CPU for good (the thread ends with it).
+func (st *poolState) work(i int) {
 	var last uint64 // the last loop joined
+	pinned := false
 	for {
 		if j := st.fresh(last); j != nil {
 			last = j.gen
+			if j.pinned && !pinned {
+				pinned = pinThread(st.cpus[i+1]) != nil
+			}
 			j.run()
 			continue
 		}

@@ -91,12 +91,17 @@ func TestPoolConcurrentAndNested(t *testing.T) {
 	wg.Wait()
 }
 
-// TestPoolWorkersStop checks that an unreachable pool's workers exit.
+// TestPoolWorkersStop checks that an unreachable pool's workers exit,
+// pinned ones (see Pool.Pin) included.
 func TestPoolWorkersStop(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
 		pool := NewPool(4)
 		pool.For(100, 1, func(lo, hi int) {})
+		pinned := NewPool(2)
+		unpin := pinned.Pin()
+		pinned.For(100, 1, func(lo, hi int) { time.Sleep(10 * time.Microsecond) })
+		unpin()
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before {

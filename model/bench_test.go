@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/splade-go/splade/internal/cputime"
 	"github.com/splade-go/splade/kernels"
@@ -206,5 +207,50 @@ func TestConcurrentEncode(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// BenchmarkQueryAfterIdle times one 16-token query on a DistilBERT-size
+// model, two threads, 0.25 s after the previous one, with the caller and
+// the workers pinned to CPUs of their own (kernels.Pool.Pin) and without
+// (SPLADE_PIN_THREADS=0), alternating; it reports the median ms of each.
+// Queries timed back to back hide what a server sees between requests.
+//
+//	go test ./model -run '^$' -bench QueryAfterIdle -benchtime 20x
+func BenchmarkQueryAfterIdle(b *testing.B) {
+	m, err := NewRandom(DistilBERTBase, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	query := randomIDs(rand.New(rand.NewPCG(1, 2)), 1, 16, m.Config.Vocab)
+	b.Setenv("SPLADE_PIN_THREADS", "0")
+	unpinned, err := NewEncoder(m, nil, Options{Threads: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("SPLADE_PIN_THREADS", "")
+	pinned, _ := NewEncoder(m, nil, Options{Threads: 2})
+	encs := []*Encoder{pinned, unpinned}
+	ms := make([][]float64, len(encs))
+	for _, e := range encs { // warm the buffers
+		if _, err := e.EncodeIDs(query); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		for i, e := range encs {
+			b.StopTimer()
+			time.Sleep(250 * time.Millisecond)
+			b.StartTimer()
+			start := time.Now()
+			if _, err := e.EncodeIDs(query); err != nil {
+				b.Fatal(err)
+			}
+			ms[i] = append(ms[i], float64(time.Since(start).Microseconds())/1000)
+		}
+	}
+	for i, name := range []string{"pinned", "unpinned"} {
+		slices.Sort(ms[i])
+		b.ReportMetric(ms[i][len(ms[i])/2], name+"-ms")
 	}
 }

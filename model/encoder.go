@@ -98,6 +98,10 @@ func (e *Encoder) EncodeIDs(batch [][]int32) ([]Weights, error) {
 	out := make([]Weights, len(batch))
 	sc := e.bufs.Get().(*scratch)
 	defer e.bufs.Put(sc)
+	// Hold this goroutine and the pool's workers on CPUs of their own for
+	// the forward passes (kernels.Pool explains why).
+	unpin := e.pool.Pin()
+	defer unpin()
 	V := e.m.Config.Vocab
 	for lo := 0; lo < len(batch); {
 		hi, tokens := lo+1, len(batch[lo])
