@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/internal/cputime"
 	"github.com/splade-go/splade/search"
 	"github.com/splade-go/splade/sparse"
 	"github.com/splade-go/splade/synth"
@@ -112,7 +112,7 @@ func runBenchSearch(args []string) error {
 			return err
 		}
 		bar := newProgress(int64(*docs), "indexing")
-		cpu0 := processCPU()
+		cpu0 := cputime.Seconds()
 		var genTime time.Duration
 		for i := 0; i < *docs; i++ {
 			t0 := time.Now()
@@ -130,7 +130,7 @@ func runBenchSearch(args []string) error {
 			return err
 		}
 		fmt.Fprintf(out, "build_seconds\t%.2f\t(wall, excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
-		fmt.Fprintf(out, "build_cpu_seconds\t%.2f\t(user+system of all threads, vector generation included)\n", (processCPU() - cpu0).Seconds())
+		fmt.Fprintf(out, "build_cpu_seconds\t%.2f\t(user+system of all threads, vector generation included)\n", cputime.Seconds()-cpu0)
 		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
 		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
 		fmt.Fprintf(out, "pairs\t%d\t(%.3f per posting)\ndense_terms\t%d\n", st.Pairs, float64(st.Pairs)/float64(st.Postings), st.DenseTerms)
@@ -278,15 +278,6 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// processCPU returns the user and system CPU time of the process.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS reads the process's peak resident set (VmHWM) on Linux.
