@@ -106,6 +106,16 @@ func TestPoolPin(t *testing.T) {
 	if after := threadMask(t); after != before {
 		t.Errorf("unpin left the mask %v, was %v", after, before)
 	}
+	// An unpinned caller's loops run on unpinned threads: the workers let
+	// go of their CPUs.
+	p.For(4*n, 1, func(lo, hi int) {
+		time.Sleep(time.Millisecond)
+		var set unix.CPUSet
+		unix.SchedGetaffinity(0, &set)
+		if set != before {
+			t.Errorf("a chunk of an unpinned loop ran with the mask %v, want %v", set, before)
+		}
+	})
 }
 
 // TestPoolPinOff checks the switch and the pools that do not pin.

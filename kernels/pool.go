@@ -24,14 +24,14 @@ import (
 // onto as few virtual CPUs as it can (the 2-core machines this project is
 // measured on run such a kernel, booted with sched_vcpu_pack): after an
 // idle spell the caller and the worker it wakes land on the same CPU and
-// take turns: a 16-token query 0.25 s after the last took 25 ms on 2
-// threads against 24 ms on one, and 14 ms when the two run on both CPUs
-// (BenchmarkQueryAfterIdle in package model). Pin therefore holds the
-// caller and, from then on, each worker on a CPU of its own, when the pool
-// has one thread per CPU the process may use (Linux only; off with
-// SPLADE_PIN_THREADS=0). Any thread can still take over a busy one's
-// chunks, so a CPU taken by another process slows a loop by at most a
-// chunk.
+// take turns: a 16-token query 0.25 s after the last took 24-30 ms on 2
+// threads against 24 ms on one, and 13-15 ms when the two run on both
+// CPUs (BenchmarkQueryAfterIdle in package model). Pin therefore holds a
+// caller that has the pool to itself, and the workers while they serve
+// it, on CPUs of their own, when the pool has one thread per CPU the
+// process may use (Linux only; off with SPLADE_PIN_THREADS=0). Any thread
+// can still take over a busy one's chunks, so a CPU taken by another
+// process slows a loop by at most a chunk.
 type Pool struct {
 	threads int
 	st      *poolState // shared with the workers; the Pool itself is not, so that a cleanup stops them
@@ -46,8 +46,9 @@ type poolState struct {
 	parked  atomic.Int32        // workers blocked on wake
 	wake    chan struct{}
 	quit    chan struct{}
-	cpus    []int       // for Pin: the caller's CPU, then one per worker (nil: no pinning)
-	pinned  atomic.Bool // a caller holds cpus[0]
+	cpus    []int        // for Pin: the caller's CPU, then one per worker (nil: no pinning)
+	pinned  atomic.Bool  // a caller holds cpus[0]
+	callers atomic.Int32 // callers between Pin and unpin
 }
 
 // job is one call of For.
@@ -93,21 +94,28 @@ func (p *Pool) Threads() int {
 // Pin holds the calling goroutine on the pool's first CPU until the
 // returned function is called, and has the workers that join its loops
 // hold a CPU each (see Pool). Wrap a sequence of loops in it, such as a
-// forward pass: the syscalls cost microseconds. Only one caller at a time
-// is pinned; Pin is a no-op for other concurrent callers, for a pool of
-// one thread, and where pinning is off.
+// forward pass: the syscalls cost microseconds. Pin pins only a caller
+// that has the pool to itself: with several callers at once (a server
+// encoding concurrent requests) every CPU is busy anyway, and a caller
+// that cannot move only gets in the others' way. It is a no-op for a pool
+// of one thread and where pinning is off.
 func (p *Pool) Pin() (unpin func()) {
-	if p == nil || p.st == nil || p.st.cpus == nil || !p.st.pinned.CompareAndSwap(false, true) {
+	if p == nil || p.st == nil || p.st.cpus == nil {
 		return func() {}
 	}
-	restore := pinThread(p.st.cpus[0])
+	st := p.st
+	if st.callers.Add(1) != 1 || !st.pinned.CompareAndSwap(false, true) {
+		return func() { st.callers.Add(-1) }
+	}
+	restore := pinThread(st.cpus[0])
 	if restore == nil {
-		p.st.pinned.Store(false)
-		return func() {}
+		st.pinned.Store(false)
+		return func() { st.callers.Add(-1) }
 	}
 	return func() {
-		p.st.pinned.Store(false)
+		st.pinned.Store(false)
 		restore()
+		st.callers.Add(-1)
 	}
 }
 
@@ -189,16 +197,20 @@ func (j *job) run() {
 }
 
 // work is worker i: it joins each new loop, then spins for spinTime
-// looking for the next one, then blocks until woken. The first loop of a
-// pinned caller pins it to its CPU for good (the thread ends with it).
+// looking for the next one, then blocks until woken. It holds its CPU
+// while it serves a pinned caller's loops and lets go at the first loop
+// of an unpinned one (a syscall only when that changes).
 func (st *poolState) work(i int) {
-	var last uint64 // the last loop joined
-	pinned := false
+	var last uint64  // the last loop joined
+	var unpin func() // non-nil while pinned
 	for {
 		if j := st.fresh(last); j != nil {
 			last = j.gen
-			if j.pinned && !pinned {
-				pinned = pinThread(st.cpus[i+1]) != nil
+			if j.pinned && unpin == nil {
+				unpin = pinThread(st.cpus[i+1])
+			} else if !j.pinned && unpin != nil {
+				unpin()
+				unpin = nil
 			}
 			j.run()
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,5 +253,50 @@ func BenchmarkQueryAfterIdle(b *testing.B) {
 	for i, name := range []string{"pinned", "unpinned"} {
 		slices.Sort(ms[i])
 		b.ReportMetric(ms[i][len(ms[i])/2], name+"-ms")
+	}
+}
+
+// BenchmarkConcurrentQueries runs 16-token queries from 8 goroutines at
+// once on one two-thread encoder, with pinning (kernels.Pool.Pin) and
+// without, alternating, and reports the queries per second of each: Pin
+// must not cost a server that encodes concurrent requests.
+//
+//	go test ./model -run '^$' -bench ConcurrentQueries -benchtime 5x
+func BenchmarkConcurrentQueries(b *testing.B) {
+	m, err := NewRandom(DistilBERTBase, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	query := randomIDs(rand.New(rand.NewPCG(1, 2)), 1, 16, m.Config.Vocab)
+	b.Setenv("SPLADE_PIN_THREADS", "0")
+	unpinned, err := NewEncoder(m, nil, Options{Threads: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("SPLADE_PIN_THREADS", "")
+	pinned, _ := NewEncoder(m, nil, Options{Threads: 2})
+	const callers, each = 8, 25
+	qps := make([][]float64, 2)
+	for b.Loop() {
+		for i, e := range []*Encoder{pinned, unpinned} {
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					for range each {
+						if _, err := e.EncodeIDs(query); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			qps[i] = append(qps[i], callers*each/time.Since(start).Seconds())
+		}
+	}
+	for i, name := range []string{"pinned", "unpinned"} {
+		slices.Sort(qps[i])
+		b.ReportMetric(qps[i][len(qps[i])/2], name+"-queries/s")
 	}
 }
