@@ -644,13 +644,18 @@ func bucketTop(u, lim, umax uint32, span uint64, nBuckets int) uint32 {
 	return uint32(min(uint64(lim)+top-1, uint64(umax)))
 }
 
-// firstBatch and maxBatch size the batches of ranges Block-Max Pruning
-// scores: the first few ranges with the largest bounds raise the threshold
-// quickly; later batches grow to amortize a pass over each term's postings.
+// FirstBatch, BatchGrowth and MaxBatch size the batches of ranges
+// Block-Max Pruning scores: the first ranges with the largest bounds raise
+// the threshold quickly; later batches grow to amortize a pass over each
+// term's pairs and the decoding of each block they touch. Large late
+// batches pay: at 1M synthetic documents, exact block-max took 10 ms per
+// query with batches of up to 8,192 ranges against 14-18 ms with up to 512
+// (BENCHMARKS.md, "Search"). Tuning knobs for benchmarks (splade
+// bench-search --first-batch ...); set them before searching.
 var (
-	FirstBatch  = 8
-	MaxBatch    = 512
-	BatchGrowth = 2
+	FirstBatch  = 32
+	MaxBatch    = 8192
+	BatchGrowth = 4
 )
 
 // rescoreFactor x k documents of the best partial scores are rescored

@@ -46,6 +46,9 @@ func runBenchSearch(args []string) error {
 	cutsS := fs.String("query-cuts", "1,0.5", "comma-separated query-cut values for the approx mode (crossed with --alphas)")
 	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference)")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: range budget per query (0 = none)")
+	firstBatch := fs.Int("first-batch", search.FirstBatch, "block-max: ranges in the first batch scored (search.FirstBatch)")
+	batchGrowth := fs.Int("batch-growth", search.BatchGrowth, "block-max: factor by which each batch grows (search.BatchGrowth)")
+	maxBatch := fs.Int("max-batch", search.MaxBatch, "block-max: largest batch of ranges (search.MaxBatch)")
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
@@ -89,6 +92,9 @@ func runBenchSearch(args []string) error {
 	}
 	if *maxRanges < 0 {
 		return usagef("--max-ranges must be >= 0")
+	}
+	if *firstBatch < 1 || *batchGrowth < 1 || *maxBatch < *firstBatch {
+		return usagef("--first-batch and --batch-growth must be >= 1, --max-batch >= --first-batch")
 	}
 	if *reuse && *dir == "" {
 		return usagef("--reuse needs --dir")
@@ -173,15 +179,7 @@ func runBenchSearch(args []string) error {
 		sets = append(sets, querySet{name: fmt.Sprintf("real (%s, first %d of %d, terms mapped by rank)", filepath.Base(*realPath), n, len(recs)), queries: qs})
 	}
 	s := search.New(ix)
-	if v, err := strconv.Atoi(os.Getenv("FB")); err == nil {
-		search.FirstBatch = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("MB")); err == nil {
-		search.MaxBatch = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("BG")); err == nil {
-		search.BatchGrowth = v
-	}
+	search.FirstBatch, search.BatchGrowth, search.MaxBatch = *firstBatch, *batchGrowth, *maxBatch
 	runs := []benchRun{{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}}}
 	for _, m := range []search.Mode{search.MaxScore, search.BlockMax} {
 		if modes[m] {
