@@ -92,9 +92,7 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 		}
 		if keep != nil {
 			keep.ranges = append(keep.ranges, b.rng[:b.n]...)
-			for _, m := range b.maxv[:b.n] {
-				keep.max = append(keep.max, uint8(m))
-			}
+			keep.max = append(keep.max, b.maxv[:b.n]...)
 		}
 	}
 	return nil
@@ -106,7 +104,7 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 type KnownPairs struct {
 	t      uint32
 	ranges []uint32
-	max    []uint8
+	max    []uint32 // as decoded: a copy, not a conversion to bytes
 }
 
 // ScoreRanges adds float64(w) x impact of term t's postings in the given
@@ -190,7 +188,7 @@ func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64
 				return err
 			}
 			j := p & (B - 1)
-			b.rng[j], b.maxv[j] = r, uint32(known.max[p])
+			b.rng[j], b.maxv[j] = r, known.max[p]
 			if err := add(i, j); err != nil {
 				return err
 			}
