@@ -196,7 +196,15 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 				ranges = append(ranges, uint32(rg))
 			}
 		}
-		for _, kp := range []*KnownPairs{nil, &known} {
+		// without known pairs, with them (counts decoded and kept), again
+		// (counts from the memo), and with the memo off
+		var noMemo KnownPairs
+		noMemo.SetCountMemo(false)
+		clear(ub)
+		if err := ix.AddBounds(tid, 3, ub, &pb, &noMemo); err != nil {
+			t.Fatal(err)
+		}
+		for _, kp := range []*KnownPairs{nil, &known, &known, &noMemo, &noMemo} {
 			racc := make([]float64, len(ranges)*int(R))
 			if err := ix.ScoreRanges(tid, w, ranges, racc, &pb, kp); err != nil {
 				t.Fatal(err)

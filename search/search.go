@@ -449,6 +449,11 @@ func pruneQuery(sc *scratch, cut float64) []qterm {
 	return heavy
 }
 
+// memoTerms is the largest query (bound terms) whose blocks' counts are
+// kept for the query (index.KnownPairs.SetCountMemo): ~50 KB per term on
+// average for the synthetic queries at 1M documents, at most ~800 KB.
+const memoTerms = 128
+
 // bmp is Block-Max Pruning; alpha = cut = 1 with no range budget is exact.
 //
 // Range upper bounds are integers: query weight w becomes W = ceil(w x K)
@@ -494,6 +499,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 			dst, hasLight = ubLight, true
 		}
 		sc.kpTerms = append(sc.kpTerms, qt.t)
+		sc.known[i].SetCountMemo(len(bterms) <= memoTerms)
 		if err := ix.AddBounds(qt.t, W, dst, &sc.pb, &sc.known[i]); err != nil {
 			clear(ub)
 			clear(ubLight)
