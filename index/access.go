@@ -69,11 +69,7 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 	ti := &ix.terms[t]
 	ub = ub[:ix.Meta.Ranges]
 	if keep != nil {
-		if keep.noMemo {
-			keep.memo.reset(nil, 0, 0)
-		} else {
-			keep.memo.reset(ix, t, ti.blocks)
-		}
+		keep.resetHeads(ix, t, ti.blocks)
 	}
 	if ti.layout == layoutDense {
 		maxima := ti.denseMaxima(ix)
@@ -107,66 +103,84 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 
 // KnownPairs holds the ranges and maxima of a term's pairs, decoded by
 // AddBounds, so that ScoreRanges finds the term's pairs in given ranges
-// without decoding them again; and the blocks' posting counts as
-// ScoreRanges decodes them (countMemo).
+// without decoding them again; and, with a CountMemo, where the posting
+// counts of the term's blocks that ScoreRanges decoded are kept.
 type KnownPairs struct {
 	t      uint32
 	ranges []uint32
 	max    []uint32 // as decoded: a copy, not a conversion to bytes
-	memo   countMemo
-	noMemo bool
+	memo   *CountMemo
+	ix     *Index
+	mt     uint32  // the term heads are for
+	gen    uint64  // the memo's generation heads are for
+	heads  []int32 // by block: 1 + index of its countHead in memo, 0: not kept
 }
 
-// SetCountMemo turns the count memo (countMemo) on, the default, or off
-// for the following AddBounds calls. A query processor turns it off for
-// queries of very many terms, whose memos together could hold the counts
-// of a large part of the index.
-func (k *KnownPairs) SetCountMemo(on bool) { k.noMemo = !on }
+// SetCountMemo has the following AddBounds calls prepare k to keep block
+// counts in m (nil: none).
+func (k *KnownPairs) SetCountMemo(m *CountMemo) { k.memo = m }
 
-// countMemo keeps the counts of the blocks of one term that ScoreRanges
-// decoded, for the rest of a query. Block-Max Pruning scores ranges in
-// batches, one pass over each term per batch, and a head term's blocks
-// come up in batch after batch: at 1M synthetic documents an exact query
-// decoded 5,809 blocks' counts, 2,560 of them distinct. The counts of a
-// block are a function of the index alone, so a kept copy is as good as a
-// decode (and much cheaper: a copy of three short arrays).
-type countMemo struct {
-	ix    *Index
-	t     uint32
-	heads []countHead // by block; at == 0: not decoded yet
-	first []uint32    // the blocks' first, dbit and cnt arrays, concatenated
+// CountMemo keeps the posting counts of the blocks ScoreRanges decoded,
+// for the rest of a query, shared by the query's KnownPairs. Block-Max
+// Pruning scores ranges in batches, one pass over each term per batch, and
+// a head term's blocks come up in batch after batch: at 1M synthetic
+// documents an exact query decoded 5,809 blocks' counts, 2,560 of them
+// distinct. The counts of a block are a function of the index alone, so a
+// kept copy is as good as a decode, and cheaper (a copy of three short
+// arrays). Reset it before each query; it holds at most MaxPairs pairs
+// (~12 MB), past which blocks are decoded without being kept. One query
+// at a time.
+type CountMemo struct {
+	gen   uint64
+	heads []countHead
+	first []uint32 // the blocks' first, dbit and cnt arrays, concatenated
 	dbit  []uint32
 	cnt   []uint32
 	chunk []int
 }
 
-// maxMemoPairs bounds a memo (~800 KB): past it, blocks are decoded
-// without being kept. At 1M documents and ranges of 16 a term has at most
-// 62,500 pairs.
-const maxMemoPairs = 1 << 16
+// MaxMemoPairs bounds a CountMemo: a query at 1M synthetic documents keeps
+// ~200k pairs.
+const MaxMemoPairs = 1 << 20
+
+// Reset empties m for a new query.
+func (m *CountMemo) Reset() {
+	m.gen++
+	m.heads = m.heads[:0]
+	m.first, m.dbit, m.cnt, m.chunk = m.first[:0], m.dbit[:0], m.cnt[:0], m.chunk[:0]
+}
 
 // countHead is what decodeCounts found for one block.
 type countHead struct {
-	at              int // 1 + offset of the block's n+1 entries in first, dbit and cnt
+	at              int // offset of the block's n+1 entries in first, dbit and cnt
 	chunks, nchunks int // its PFor chunk offsets in chunk
 	docs, imps      []byte
 	base            uint32
 }
 
-// reset empties the memo for term t of ix.
-func (m *countMemo) reset(ix *Index, t uint32, blocks int) {
-	m.ix, m.t = ix, t
-	m.heads = slices.Grow(m.heads[:0], blocks)[:blocks]
-	clear(m.heads)
-	m.first, m.dbit, m.cnt, m.chunk = m.first[:0], m.dbit[:0], m.cnt[:0], m.chunk[:0]
+// resetHeads prepares k's heads for term t of ix (AddBounds).
+func (k *KnownPairs) resetHeads(ix *Index, t uint32, blocks int) {
+	if k.memo == nil {
+		k.ix, k.heads = nil, k.heads[:0]
+		return
+	}
+	k.ix, k.mt, k.gen = ix, t, k.memo.gen
+	k.heads = slices.Grow(k.heads[:0], blocks)[:blocks]
+	clear(k.heads)
+}
+
+// memoFor reports whether k can keep counts for term t of ix now.
+func (k *KnownPairs) memoFor(ix *Index, t uint32, blocks int) bool {
+	return k.memo != nil && k.ix == ix && k.mt == t && k.gen == k.memo.gen && len(k.heads) == blocks
 }
 
 // counts sets b's counts for its block bi (located, b.n set), from the
 // memo or by decoding them (then kept).
-func (m *countMemo) counts(b *pairBlock, bi int) error {
-	n := b.n
-	if h := &m.heads[bi]; h.at > 0 {
-		at := h.at - 1
+func (k *KnownPairs) counts(b *pairBlock, bi int) error {
+	m, n := k.memo, b.n
+	if x := k.heads[bi]; x > 0 {
+		h := &m.heads[x-1]
+		at := h.at
 		copy(b.first[:n+1], m.first[at:])
 		copy(b.dbit[:n+1], m.dbit[at:])
 		copy(b.cnt[:n], m.cnt[at:])
@@ -177,10 +191,11 @@ func (m *countMemo) counts(b *pairBlock, bi int) error {
 	if err := b.decodeCounts(); err != nil {
 		return err
 	}
-	if len(m.first)+n+1 > maxMemoPairs {
+	if len(m.first)+n+1 > MaxMemoPairs {
 		return nil
 	}
-	m.heads[bi] = countHead{at: len(m.first) + 1, chunks: len(m.chunk), nchunks: len(b.chunks), docs: b.docs, imps: b.imps, base: b.base}
+	m.heads = append(m.heads, countHead{at: len(m.first), chunks: len(m.chunk), nchunks: len(b.chunks), docs: b.docs, imps: b.imps, base: b.base})
+	k.heads[bi] = int32(len(m.heads))
 	m.first = append(m.first, b.first[:n+1]...)
 	m.dbit = append(m.dbit, b.dbit[:n+1]...)
 	m.cnt = append(append(m.cnt, b.cnt[:n]...), 0) // n+1 entries, as first and dbit
@@ -198,15 +213,12 @@ func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64
 	R := ix.Meta.RangeSize
 	B := 1 << ti.blockLog
 	cur, counted := -1, false // block located or decoded, and whether its counts are
-	var memo *countMemo
-	if known != nil && known.memo.ix == ix && known.memo.t == t && len(known.memo.heads) == ti.blocks {
-		memo = &known.memo
-	}
+	memo := known != nil && known.memoFor(ix, t, ti.blocks)
 	add := func(i, j int) error {
 		if !counted {
 			var err error
-			if memo != nil {
-				err = memo.counts(b, cur)
+			if memo {
+				err = known.counts(b, cur)
 			} else {
 				err = b.decodeCounts()
 			}

@@ -175,6 +175,9 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 		// u8, equals the largest level of the range
 		clear(ub)
 		var known KnownPairs
+		var memo CountMemo
+		memo.Reset()
+		known.SetCountMemo(&memo)
 		if err := ix.AddBounds(tid, 3, ub, &pb, &known); err != nil {
 			t.Fatal(err)
 		}
@@ -197,14 +200,16 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 			}
 		}
 		// without known pairs, with them (counts decoded and kept), again
-		// (counts from the memo), and with the memo off
+		// (counts from the memo), without a memo, and after a memo reset
 		var noMemo KnownPairs
-		noMemo.SetCountMemo(false)
 		clear(ub)
 		if err := ix.AddBounds(tid, 3, ub, &pb, &noMemo); err != nil {
 			t.Fatal(err)
 		}
-		for _, kp := range []*KnownPairs{nil, &known, &known, &noMemo, &noMemo} {
+		for pass, kp := range []*KnownPairs{nil, &known, &known, &noMemo, &noMemo, &known} {
+			if pass == 5 {
+				memo.Reset() // a new query: known's kept blocks are void
+			}
 			racc := make([]float64, len(ranges)*int(R))
 			if err := ix.ScoreRanges(tid, w, ranges, racc, &pb, kp); err != nil {
 				t.Fatal(err)

@@ -160,9 +160,10 @@ type scratch struct {
 	ub      []uint32
 	ubLight []uint32
 	known   []index.KnownPairs
-	kpTerms []uint32 // the terms of known, increasing
-	sterms  []sterm  // the terms that score ranges
-	partial topK     // approximate search: best partial scores
+	memo    index.CountMemo // the block counts ScoreRanges decoded for known's terms
+	kpTerms []uint32        // the terms of known, increasing
+	sterms  []sterm         // the terms that score ranges
+	partial topK            // approximate search: best partial scores
 	cands   []rangeCand
 	order   []rangeCand
 	batch   []rangeCand
@@ -449,11 +450,6 @@ func pruneQuery(sc *scratch, cut float64) []qterm {
 	return heavy
 }
 
-// memoTerms is the largest query (bound terms) whose blocks' counts are
-// kept for the query (index.KnownPairs.SetCountMemo): ~50 KB per term on
-// average for the synthetic queries at 1M documents, at most ~800 KB.
-const memoTerms = 128
-
 // bmp is Block-Max Pruning; alpha = cut = 1 with no range budget is exact.
 //
 // Range upper bounds are integers: query weight w becomes W = ceil(w x K)
@@ -477,6 +473,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		sc.ubLight = make([]uint32, nr)
 	}
 	ub, ubLight := sc.ub, sc.ubLight
+	sc.memo.Reset()
 	bterms := pruneQuery(sc, cut)
 	var wsum float64
 	for _, qt := range bterms {
@@ -499,7 +496,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 			dst, hasLight = ubLight, true
 		}
 		sc.kpTerms = append(sc.kpTerms, qt.t)
-		sc.known[i].SetCountMemo(len(bterms) <= memoTerms)
+		sc.known[i].SetCountMemo(&sc.memo)
 		if err := ix.AddBounds(qt.t, W, dst, &sc.pb, &sc.known[i]); err != nil {
 			clear(ub)
 			clear(ubLight)
