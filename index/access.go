@@ -69,7 +69,10 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 	ti := &ix.terms[t]
 	ub = ub[:ix.Meta.Ranges]
 	if keep != nil {
-		keep.resetHeads(ix, t, ti.blocks)
+		// a dense term keeps no pairs (ScoreRanges reads its maxima)
+		keep.t = t
+		keep.ranges, keep.max = keep.ranges[:0], keep.max[:0]
+		keep.resetHeads(ix, ti.blocks)
 	}
 	if ti.layout == layoutDense {
 		maxima := ti.denseMaxima(ix)
@@ -77,10 +80,6 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 			ub[r] += W * uint32(m)
 		}
 		return nil
-	}
-	if keep != nil {
-		keep.t = t
-		keep.ranges, keep.max = keep.ranges[:0], keep.max[:0]
 	}
 	b := &pb.b
 	for bi := 0; bi < ti.blocks; bi++ {
@@ -110,8 +109,7 @@ type KnownPairs struct {
 	ranges []uint32
 	max    []uint32 // as decoded: a copy, not a conversion to bytes
 	memo   *CountMemo
-	ix     *Index
-	mt     uint32  // the term heads are for
+	ix     *Index  // the index heads are for (the term is t)
 	gen    uint64  // the memo's generation heads are for
 	heads  []int32 // by block: 1 + index of its countHead in memo, 0: not kept
 }
@@ -127,7 +125,7 @@ func (k *KnownPairs) SetCountMemo(m *CountMemo) { k.memo = m }
 // documents an exact query decoded 5,809 blocks' counts, 2,560 of them
 // distinct. The counts of a block are a function of the index alone, so a
 // kept copy is as good as a decode, and cheaper (a copy of three short
-// arrays). Reset it before each query; it holds at most MaxPairs pairs
+// arrays). Reset it before each query; it holds at most MaxMemoPairs pairs
 // (~12 MB), past which blocks are decoded without being kept. One query
 // at a time.
 type CountMemo struct {
@@ -158,20 +156,20 @@ type countHead struct {
 	base            uint32
 }
 
-// resetHeads prepares k's heads for term t of ix (AddBounds).
-func (k *KnownPairs) resetHeads(ix *Index, t uint32, blocks int) {
+// resetHeads prepares k's heads for k.t of ix (AddBounds).
+func (k *KnownPairs) resetHeads(ix *Index, blocks int) {
 	if k.memo == nil {
 		k.ix, k.heads = nil, k.heads[:0]
 		return
 	}
-	k.ix, k.mt, k.gen = ix, t, k.memo.gen
+	k.ix, k.gen = ix, k.memo.gen
 	k.heads = slices.Grow(k.heads[:0], blocks)[:blocks]
 	clear(k.heads)
 }
 
 // memoFor reports whether k can keep counts for term t of ix now.
 func (k *KnownPairs) memoFor(ix *Index, t uint32, blocks int) bool {
-	return k.memo != nil && k.ix == ix && k.mt == t && k.gen == k.memo.gen && len(k.heads) == blocks
+	return k.memo != nil && k.ix == ix && k.t == t && k.gen == k.memo.gen && len(k.heads) == blocks
 }
 
 // counts sets b's counts for its block bi (located, b.n set), from the

@@ -25,14 +25,14 @@ func planCPUs(n int) []int {
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		return nil
 	}
-	var allowed []int
-	for c := 0; c < len(set)*64 && len(allowed) < set.Count(); c++ {
+	if set.Count() != n {
+		return nil
+	}
+	allowed := make([]int, 0, n)
+	for c := 0; len(allowed) < n; c++ {
 		if set.IsSet(c) {
 			allowed = append(allowed, c)
 		}
-	}
-	if len(allowed) != n {
-		return nil
 	}
 	first := int(nextCPU.Add(1) - 1)
 	cpus := make([]int, n)

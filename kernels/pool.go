@@ -47,7 +47,7 @@ type poolState struct {
 	wake    chan struct{}
 	quit    chan struct{}
 	cpus    []int        // for Pin: the caller's CPU, then one per worker (nil: no pinning)
-	pinned  atomic.Bool  // a caller holds cpus[0]
+	pinned  atomic.Bool  // the caller alone on the pool holds cpus[0]
 	callers atomic.Int32 // callers between Pin and unpin
 }
 
@@ -104,14 +104,15 @@ func (p *Pool) Pin() (unpin func()) {
 		return func() {}
 	}
 	st := p.st
-	if st.callers.Add(1) != 1 || !st.pinned.CompareAndSwap(false, true) {
-		return func() { st.callers.Add(-1) }
+	leave := func() { st.callers.Add(-1) }
+	if st.callers.Add(1) != 1 {
+		return leave
 	}
 	restore := pinThread(st.cpus[0])
 	if restore == nil {
-		st.pinned.Store(false)
-		return func() { st.callers.Add(-1) }
+		return leave
 	}
+	st.pinned.Store(true)
 	return func() {
 		st.pinned.Store(false)
 		restore()

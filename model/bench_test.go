@@ -219,18 +219,7 @@ func TestConcurrentEncode(t *testing.T) {
 //
 //	go test ./model -run '^$' -bench QueryAfterIdle -benchtime 20x
 func BenchmarkQueryAfterIdle(b *testing.B) {
-	m, err := NewRandom(DistilBERTBase, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	query := randomIDs(rand.New(rand.NewPCG(1, 2)), 1, 16, m.Config.Vocab)
-	b.Setenv("SPLADE_PIN_THREADS", "0")
-	unpinned, err := NewEncoder(m, nil, Options{Threads: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Setenv("SPLADE_PIN_THREADS", "")
-	pinned, _ := NewEncoder(m, nil, Options{Threads: 2})
+	query, pinned, unpinned := pinnedAndNot(b)
 	encs := []*Encoder{pinned, unpinned}
 	ms := make([][]float64, len(encs))
 	for _, e := range encs { // warm the buffers
@@ -250,10 +239,7 @@ func BenchmarkQueryAfterIdle(b *testing.B) {
 			ms[i] = append(ms[i], float64(time.Since(start).Microseconds())/1000)
 		}
 	}
-	for i, name := range []string{"pinned", "unpinned"} {
-		slices.Sort(ms[i])
-		b.ReportMetric(ms[i][len(ms[i])/2], name+"-ms")
-	}
+	reportPinnedMedians(b, ms, "ms")
 }
 
 // BenchmarkConcurrentQueries runs 16-token queries from 8 goroutines at
@@ -263,18 +249,7 @@ func BenchmarkQueryAfterIdle(b *testing.B) {
 //
 //	go test ./model -run '^$' -bench ConcurrentQueries -benchtime 5x
 func BenchmarkConcurrentQueries(b *testing.B) {
-	m, err := NewRandom(DistilBERTBase, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	query := randomIDs(rand.New(rand.NewPCG(1, 2)), 1, 16, m.Config.Vocab)
-	b.Setenv("SPLADE_PIN_THREADS", "0")
-	unpinned, err := NewEncoder(m, nil, Options{Threads: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Setenv("SPLADE_PIN_THREADS", "")
-	pinned, _ := NewEncoder(m, nil, Options{Threads: 2})
+	query, pinned, unpinned := pinnedAndNot(b)
 	const callers, each = 8, 25
 	qps := make([][]float64, 2)
 	for b.Loop() {
@@ -295,8 +270,34 @@ func BenchmarkConcurrentQueries(b *testing.B) {
 			qps[i] = append(qps[i], callers*each/time.Since(start).Seconds())
 		}
 	}
+	reportPinnedMedians(b, qps, "queries/s")
+}
+
+// pinnedAndNot returns a 16-token query and two two-thread encoders of one
+// DistilBERT-size model, the first with kernels.Pool pinning, the second
+// without (SPLADE_PIN_THREADS=0 when its pool is made).
+func pinnedAndNot(b *testing.B) (query [][]int32, pinned, unpinned *Encoder) {
+	m, err := NewRandom(DistilBERTBase, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	query = randomIDs(rand.New(rand.NewPCG(1, 2)), 1, 16, m.Config.Vocab)
+	encoder := func(pin string) *Encoder {
+		b.Setenv("SPLADE_PIN_THREADS", pin)
+		e, err := NewEncoder(m, nil, Options{Threads: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	return query, encoder(""), encoder("0")
+}
+
+// reportPinnedMedians reports the medians of the pinned (vals[0]) and
+// unpinned (vals[1]) samples.
+func reportPinnedMedians(b *testing.B, vals [][]float64, unit string) {
 	for i, name := range []string{"pinned", "unpinned"} {
-		slices.Sort(qps[i])
-		b.ReportMetric(qps[i][len(qps[i])/2], name+"-queries/s")
+		slices.Sort(vals[i])
+		b.ReportMetric(vals[i][len(vals[i])/2], name+"-"+unit)
 	}
 }
