@@ -812,6 +812,9 @@ func (pb *pairBlock) flatten(docs []uint32, imps []float64) (int, error) {
 			// the others increase (prev) and all c differ (seen).
 			var seen uint64
 			prev, ordered := -1, true
+			// Two copies of the loop: one loop reading a nibble or a
+			// general field per document was 2-4% slower on exhaustive
+			// search at 1M (three alternating bench-search runs).
 			if lg == 4 {
 				// RangeSize 16: every docs field is nibble-aligned
 				p := bit >> 2
