@@ -32,8 +32,10 @@
 #                  (OpenBLAS, OpenMP) 0.07-0.10 s, ONNX Runtime 0.03-0.04 s,
 #                  Go 0.00-0.01 s.
 #                  With lockstep.py's default 0.05 s, PyTorch's leftover
-#                  spinning overlapped the next engine's timed run (the Go
-#                  query took 23 ms after PyTorch, 14.7 ms with ORT alone)
+#                  spinning overlaps the next engine's timed run. (The Go
+#                  query's larger loss after idle spells was the guest
+#                  kernel stacking threads on one vCPU, fixed by pinning:
+#                  BENCHMARKS.md, "Encoder".)
 set -euo pipefail
 
 THREADS=${THREADS:-2}
