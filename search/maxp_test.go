@@ -44,10 +44,10 @@ const hotTerm = "zzhot"
 // index without reordering, where internal ids are input positions) and
 // ranks the documents by their best passage, ties by that passage's
 // position: the definition the searcher must meet. k < 0 means all.
-func bruteMaxP(recs []sparse.Record, q sparse.Vector, k int) []Hit {
+func bruteMaxP(ix *index.Index, recs []sparse.Record, q sparse.Vector, k int) []Hit {
 	var out []Hit
 	seen := map[string]bool{}
-	for _, h := range bruteForce(recs, q, len(recs)) {
+	for _, h := range bruteForce(ix, recs, q, len(recs)) {
 		rec := recs[h.Doc]
 		if seen[rec.Doc] {
 			continue
@@ -76,7 +76,7 @@ func TestMaxPMatchesBruteForce(t *testing.T) {
 			q.Terms = append(q.Terms, hotTerm)
 			q.Weights = append(q.Weights, 1)
 		}
-		brute := bruteMaxP(recs, q, -1)
+		brute := bruteMaxP(exact, recs, q, -1)
 		all, err := s.Search(q, Options{K: reordered.NumDocs(), Mode: Exhaustive, Passages: true})
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +131,7 @@ func TestMaxPDeepens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := sameDocHits(got, bruteMaxP(recs, q, k)); d != "" {
+		if d := sameDocHits(got, bruteMaxP(ix, recs, q, k)); d != "" {
 			t.Fatalf("%v: %s", m, d)
 		}
 	}
@@ -140,7 +140,7 @@ func TestMaxPDeepens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := sameDocHits(batch[0], bruteMaxP(recs, q, k)); d != "" {
+	if d := sameDocHits(batch[0], bruteMaxP(ix, recs, q, k)); d != "" {
 		t.Fatalf("SearchBatch: %s", d)
 	}
 	tm, err := s.Measure([]sparse.Record{{ID: "q", Vector: q}}, Options{K: k, Mode: BlockMax}, 1)

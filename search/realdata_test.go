@@ -94,7 +94,7 @@ func TestRealEncodings(t *testing.T) {
 			}
 			if q == index.QuantF32 && k == 10 {
 				for i, qr := range queries[:10] {
-					bf := bruteForce(docs, qr.Vector, k)
+					bf := bruteForce(ix, docs, qr.Vector, k)
 					for j := range bf {
 						if want[i][j].ID != bf[j].ID || want[i][j].Score != bf[j].Score {
 							t.Fatalf("query %s rank %d: %s %v, brute force %s %v", qr.ID, j+1, want[i][j].ID, want[i][j].Score, bf[j].ID, bf[j].Score)

@@ -33,7 +33,7 @@
 //
 // All exact modes return identical results, scores included: every
 // processor adds the products float64(query weight) x impact of a document
-// in increasing term id order (see index.ScoreRange), and ties are broken
+// in the index's score order (index.Index.ScoreOrder), and ties are broken
 // by internal document id ascending. Pruning compares upper bounds inflated
 // by a relative 1e-9, far above float64 rounding, so that rounding can
 // never prune a document that belongs in the top k.
@@ -254,7 +254,7 @@ func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, err
 	return hits, nil
 }
 
-// prepare fills sc.terms (sorted by term id) and sc.qw.
+// prepare fills sc.terms (in the index's score order) and sc.qw.
 func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
 	if len(q.Terms) != len(q.Weights) {
 		return fmt.Errorf("query has %d terms but %d weights", len(q.Terms), len(q.Weights))
@@ -284,7 +284,7 @@ func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
 		}
 		sc.qw[t] += w
 	}
-	slices.SortFunc(sc.terms, func(a, b qterm) int { return int(int64(a.t) - int64(b.t)) })
+	slices.SortFunc(sc.terms, func(a, b qterm) int { return s.ix.ScoreOrder(a.t, b.t) })
 	for i := range sc.terms {
 		qt := &sc.terms[i]
 		qt.w = sc.qw[qt.t]
@@ -417,8 +417,8 @@ type rangeCand struct {
 }
 
 // pruneQuery returns the heaviest query terms whose weights sum to at least
-// cut x the total weight (all of them for cut = 1), in increasing term id.
-func pruneQuery(sc *scratch, cut float64) []qterm {
+// cut x the total weight (all of them for cut = 1), in sc.terms' order.
+func (s *Searcher) pruneQuery(sc *scratch, cut float64) []qterm {
 	if cut >= 1 {
 		return sc.terms
 	}
@@ -446,7 +446,7 @@ func pruneQuery(sc *scratch, cut float64) []qterm {
 		}
 	}
 	heavy := sc.heavy[:n]
-	slices.SortFunc(heavy, func(a, b qterm) int { return int(int64(a.t) - int64(b.t)) })
+	slices.SortFunc(heavy, func(a, b qterm) int { return s.ix.ScoreOrder(a.t, b.t) })
 	return heavy
 }
 
@@ -474,7 +474,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	}
 	ub, ubLight := sc.ub, sc.ubLight
 	sc.memo.Reset()
-	bterms := pruneQuery(sc, cut)
+	bterms := s.pruneQuery(sc, cut)
 	var wsum float64
 	for _, qt := range bterms {
 		wsum += float64(qt.w)
@@ -704,8 +704,9 @@ type sterm struct {
 // scoreBatch scores the documents of the given ranges for the scoring
 // terms and offers them to top. With light terms, the ranges are first
 // scored without them and those that drop returns true for are skipped;
-// the others are then scored with every scoring term in term id order,
-// the order of every processor (scores are bit-identical).
+// the light terms are then added to the others' sums. Light terms come
+// last in the score order (index.Index.ScoreOrder), so the sums are those
+// of every other processor, bit for bit.
 func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, light bool, drop func(best float64, c rangeCand) bool) error {
 	slices.SortFunc(batch, func(a, b rangeCand) int { return int(int64(a.r) - int64(b.r)) })
 	n := len(batch) * R
@@ -727,19 +728,26 @@ func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, 
 				return err
 			}
 		}
+		// keep the sums of the ranges that stay, moved to the front
 		kept := ranges[:0]
 		for i, c := range batch {
 			a := acc[i*R : (i+1)*R]
 			if !drop(slices.Max(a), c) {
+				if k := len(kept) * R; k != i*R {
+					copy(acc[k:k+R], a)
+				}
 				kept = append(kept, c.r)
 			}
-			clear(a)
 		}
+		clear(acc[len(kept)*R:])
 		ranges = kept
 		acc = acc[:len(ranges)*R]
 	}
 	sc.branges = ranges
 	for _, st := range sc.sterms {
+		if light && !st.light {
+			continue // already added
+		}
 		if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
 			clear(acc)
 			return err

@@ -48,7 +48,7 @@ func (sn *snapshot) prepare(v sparse.Vector, tokens map[string]bool) (prepared, 
 		}
 		sum[t] += w
 	}
-	slices.Sort(order)
+	slices.SortFunc(order, sn.ix.ScoreOrder)
 	p := prepared{ids: order, weights: make([]float32, len(order)), expansion: make([]bool, len(order))}
 	for i, t := range order {
 		p.weights[i] = sum[t]
@@ -86,7 +86,7 @@ func (sn *snapshot) impacts(q prepared, docs []uint32) [][]float32 {
 
 // scoreDocs scores the given documents exactly and returns the k best of
 // those that share a term with the query, best first, ties by internal id.
-// Products are added in increasing term id order in float64, as in package
+// Products are added in float64 in the index's score order, as in package
 // search, so a document's score is bit-identical to the searcher's.
 func (sn *snapshot) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
 	imps := sn.impacts(q, docs)
