@@ -257,6 +257,15 @@ func (k *KnownPairs) counts(b *pairBlock, bi int) error {
 // ranges[i] adds to acc[i x RangeSize + j]. Only the pairs of those ranges
 // are decoded. known, when not nil, holds t's pairs as kept by AddBounds.
 func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64, pb *PairBlock, known *KnownPairs) error {
+	return ix.ScoreRangesBound(t, w, 0, ranges, acc, nil, pb, known)
+}
+
+// ScoreRangesBound is ScoreRanges that also adds W x m to bound[i] for
+// each range ranges[i] where t occurs, m being t's range maximum there (as
+// AddBounds adds it): what the term's pairs in those ranges took of their
+// upper bounds, so that a caller can bound what the other terms may still
+// add. bound may be nil.
+func (ix *Index) ScoreRangesBound(t uint32, w float64, W uint32, ranges []uint32, acc []float64, bound []uint32, pb *PairBlock, known *KnownPairs) error {
 	ti := &ix.terms[t]
 	b := &pb.b
 	R := ix.Meta.RangeSize
@@ -279,6 +288,9 @@ func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64
 		}
 		if err := b.decodePair(j); err != nil {
 			return ix.wrap(err)
+		}
+		if bound != nil {
+			bound[i] += W * b.maxv[j]
 		}
 		a := acc[i*R : i*R+R]
 		f, e := b.first[j], b.first[j+1]

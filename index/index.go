@@ -28,7 +28,6 @@
 package index
 
 import (
-	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -388,25 +387,6 @@ func (ix *Index) Pairs(t uint32) int { return ix.terms[t].pairs }
 // Dense reports whether term t keeps its range maxima as one byte per
 // range of the collection.
 func (ix *Index) Dense(t uint32) bool { return ix.terms[t].layout == layoutDense }
-
-// ScoreOrder compares terms a and b in the order in which every query
-// processor adds a document's products (query weight x impact): terms of
-// the sparse layout first, then the dense ones, each in increasing id.
-// Float64 sums depend on their order, so one order makes every processor's
-// scores bit-identical; this one lets Block-Max Pruning score a range with
-// the sparse terms, drop it if their sum plus the dense terms' bound misses
-// the threshold, and otherwise add the dense terms to the same sums, so no
-// range is scored twice.
-func (ix *Index) ScoreOrder(a, b uint32) int {
-	da, db := ix.terms[a].layout == layoutDense, ix.terms[b].layout == layoutDense
-	if da != db {
-		if db {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(a, b)
-}
 
 // MaxImpact returns the largest impact of term t (in impact units).
 func (ix *Index) MaxImpact(t uint32) float32 { return ix.terms[t].maxImpact }

@@ -211,10 +211,14 @@ func checkReadPaths(t *testing.T, ix *Index, want map[[2]uint32]float32) {
 				memo.Reset() // a new query: known's kept blocks are void
 			}
 			racc := make([]float64, len(ranges)*int(R))
-			if err := ix.ScoreRanges(tid, w, ranges, racc, &pb, kp); err != nil {
+			bound := make([]uint32, len(ranges))
+			if err := ix.ScoreRangesBound(tid, w, 3, ranges, racc, bound, &pb, kp); err != nil {
 				t.Fatal(err)
 			}
 			for i, rg := range ranges {
+				if bound[i] != ub[rg] { // AddBounds with W = 3 filled ub
+					t.Fatalf("term %d range %d: ScoreRangesBound's bound %d, AddBounds' %d", tid, rg, bound[i], ub[rg])
+				}
 				for j := uint32(0); j < R; j++ {
 					d := rg*R + j
 					if got, exp := racc[i*int(R)+int(j)], w*float64(byTerm[tid][d]); got != exp {

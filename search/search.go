@@ -33,13 +33,14 @@
 //
 // All exact modes return identical results, scores included: every
 // processor adds the products float64(query weight) x impact of a document
-// in the index's score order (index.Index.ScoreOrder), and ties are broken
+// in one order (Searcher.scoreOrder, SortTerms), and ties are broken
 // by internal document id ascending. Pruning compares upper bounds inflated
 // by a relative 1e-9, far above float64 rounding, so that rounding can
 // never prune a document that belongs in the top k.
 package search
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -158,7 +159,6 @@ type scratch struct {
 	heavy   []qterm // terms by decreasing weight, for query-term pruning
 	acc     []float64
 	ub      []uint32
-	ubLight []uint32
 	known   []index.KnownPairs
 	memo    index.CountMemo // the block counts ScoreRanges decoded for known's terms
 	kpTerms []uint32        // the terms of known, increasing
@@ -172,6 +172,8 @@ type scratch struct {
 	cursors []index.Cursor
 	contrib []float64
 	racc    []float64 // accumulators of a batch of ranges
+	bW      []uint32  // bound weights of the bound terms
+	used    []uint32  // per range of a batch: the bound the terms scored so far took
 	pb      index.PairBlock
 	top     topK
 }
@@ -254,7 +256,7 @@ func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, err
 	return hits, nil
 }
 
-// prepare fills sc.terms (in the index's score order) and sc.qw.
+// prepare fills sc.terms (in the score order) and sc.qw.
 func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
 	if len(q.Terms) != len(q.Weights) {
 		return fmt.Errorf("query has %d terms but %d weights", len(q.Terms), len(q.Weights))
@@ -284,13 +286,51 @@ func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
 		}
 		sc.qw[t] += w
 	}
-	slices.SortFunc(sc.terms, func(a, b qterm) int { return s.ix.ScoreOrder(a.t, b.t) })
 	for i := range sc.terms {
 		qt := &sc.terms[i]
 		qt.w = sc.qw[qt.t]
 		qt.ub = float64(qt.w) * float64(s.ix.MaxImpact(qt.t))
 	}
+	slices.SortFunc(sc.terms, func(a, b qterm) int { return s.scoreOrder(a, b) })
 	return nil
+}
+
+// scoreOrder compares query terms in the order in which every query
+// processor adds a document's products (query weight x impact): terms of
+// the sparse layout first, then the dense ones (index.Index.Dense); within
+// each, the largest weight x maximum impact first, then increasing id.
+// Float64 sums depend on their order, so one order makes every
+// processor's scores bit-identical. This one lets Block-Max Pruning score
+// ranges term by term and drop a range as soon as its partial scores plus
+// what its bound leaves to the other terms miss the threshold: the heavy
+// terms come first, and the dense terms, costly to look up, last.
+func (s *Searcher) scoreOrder(a, b qterm) int {
+	da, db := s.ix.Dense(a.t), s.ix.Dense(b.t)
+	switch {
+	case da != db && db:
+		return -1
+	case da != db:
+		return 1
+	case a.ub != b.ub:
+		return -cmp.Compare(a.ub, b.ub)
+	}
+	return cmp.Compare(a.t, b.t)
+}
+
+// SortTerms sorts a query's terms of ix (ids, with their weights in
+// parallel) in the order in which the searcher adds a document's products,
+// so that a caller summing them in this order gets the searcher's scores
+// bit for bit.
+func SortTerms(ix *index.Index, ids []uint32, weights []float32) {
+	s := Searcher{ix: ix}
+	qts := make([]qterm, len(ids))
+	for i, t := range ids {
+		qts[i] = qterm{t: t, w: weights[i], ub: float64(weights[i]) * float64(ix.MaxImpact(t))}
+	}
+	slices.SortFunc(qts, s.scoreOrder)
+	for i, qt := range qts {
+		ids[i], weights[i] = qt.t, qt.w
+	}
 }
 
 // exhaustive is term-at-a-time over every posting of every query term
@@ -411,9 +451,8 @@ func (s *Searcher) maxScore(sc *scratch) error {
 }
 
 type rangeCand struct {
-	ub    uint32 // bound of all the bound terms
-	r     uint32
-	light uint32 // part of ub from the light terms
+	ub uint32 // bound of all the bound terms
+	r  uint32
 }
 
 // pruneQuery returns the heaviest query terms whose weights sum to at least
@@ -446,7 +485,7 @@ func (s *Searcher) pruneQuery(sc *scratch, cut float64) []qterm {
 		}
 	}
 	heavy := sc.heavy[:n]
-	slices.SortFunc(heavy, func(a, b qterm) int { return s.ix.ScoreOrder(a.t, b.t) })
+	slices.SortFunc(heavy, s.scoreOrder)
 	return heavy
 }
 
@@ -469,10 +508,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	if len(sc.ub) != nr {
 		sc.ub = make([]uint32, nr)
 	}
-	if len(sc.ubLight) != nr {
-		sc.ubLight = make([]uint32, nr)
-	}
-	ub, ubLight := sc.ub, sc.ubLight
+	ub := sc.ub
 	sc.memo.Reset()
 	bterms := s.pruneQuery(sc, cut)
 	var wsum float64
@@ -480,26 +516,18 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		wsum += float64(qt.w)
 	}
 	K := float64(math.MaxUint32) / 255 / (wsum + float64(len(bterms)))
-	// Light terms (dense ones: costly to look up in a range, usually head
-	// expansions with small query weights) get their own bounds, so that a
-	// range whose other terms leave every document too far below the
-	// threshold is dropped before they are looked up.
-	hasLight := false
 	sc.kpTerms = sc.kpTerms[:0]
 	if len(sc.known) < len(bterms) {
 		sc.known = make([]index.KnownPairs, len(bterms))
 	}
+	sc.bW = sc.bW[:0]
 	for i, qt := range bterms {
 		W := uint32(math.Ceil(float64(qt.w) * K))
-		dst := ub
-		if ix.Dense(qt.t) {
-			dst, hasLight = ubLight, true
-		}
+		sc.bW = append(sc.bW, W)
 		sc.kpTerms = append(sc.kpTerms, qt.t)
 		sc.known[i].SetCountMemo(&sc.memo)
-		if err := ix.AddBounds(qt.t, W, dst, &sc.pb, &sc.known[i]); err != nil {
+		if err := ix.AddBounds(qt.t, W, ub, &sc.pb, &sc.known[i]); err != nil {
 			clear(ub)
-			clear(ubLight)
 			return err
 		}
 	}
@@ -513,7 +541,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	for _, qt := range sc.terms {
 		st := sterm{t: qt.t, w: qt.w, light: ix.Dense(qt.t)}
 		if kb < len(bterms) && bterms[kb].t == qt.t {
-			st.kp = &sc.known[kb]
+			st.kp, st.W = &sc.known[kb], sc.bW[kb]
 			kb++
 		} else if !exact {
 			continue
@@ -547,20 +575,10 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	lim := limit(theta0)
 	cands := sc.cands[:0]
 	var umax uint32
-	if hasLight {
-		for r, u := range ub {
-			if u += ubLight[r]; u >= lim {
-				cands = append(cands, rangeCand{u, uint32(r), ubLight[r]})
-				umax = max(umax, u)
-			}
-		}
-		clear(ubLight)
-	} else {
-		for r, u := range ub {
-			if u >= lim {
-				cands = append(cands, rangeCand{u, uint32(r), 0})
-				umax = max(umax, u)
-			}
+	for r, u := range ub {
+		if u >= lim {
+			cands = append(cands, rangeCand{u, uint32(r)})
+			umax = max(umax, u)
 		}
 	}
 	clear(ub)
@@ -617,11 +635,11 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		if len(batch) == 0 {
 			break
 		}
-		// a range is dropped when its best document without the light
-		// terms plus their bound misses the threshold
-		lightScale := ix.RangeScale() / K
-		if err := s.scoreBatch(sc, top, batch, R, hasLight, func(best float64, c rangeCand) bool {
-			u := best + float64(c.light)*lightScale
+		// a range is dropped when its best partial score plus the bound
+		// left to the terms not yet scored misses the threshold
+		restScale := ix.RangeScale() / K
+		if err := s.scoreBatch(sc, top, batch, R, func(best float64, rest uint32) bool {
+			u := best + float64(rest)*restScale
 			if alpha == 1 {
 				return u*margin < theta()
 			}
@@ -689,25 +707,35 @@ func (s *Searcher) rescore(sc *scratch, R int) error {
 		}
 		sc.sterms = append(sc.sterms, st)
 	}
-	return s.scoreBatch(sc, &sc.top, batch, R, false, nil)
+	return s.scoreBatch(sc, &sc.top, batch, R, nil)
 }
+
+// StageTerms is how many scoring terms Block-Max Pruning adds to a batch
+// of ranges between two checks of the ranges against the threshold: after
+// every StageTerms terms, and before the first light (dense) term, a range
+// is dropped when its best partial score plus what its bound leaves to the
+// terms not yet scored misses the threshold, so that the later terms are
+// not looked up in it. The score order puts the terms with the largest
+// bounds first, so the partial scores grow fast and the bounds left
+// shrink fast. 0 checks only before the light terms. A tuning knob for
+// benchmarks (splade bench-search --stage-terms); set it before searching.
+var StageTerms = 4
 
 // sterm is a term that scores ranges: its weight, whether it is light
 // (dense) and its pairs if AddBounds kept them.
 type sterm struct {
 	t     uint32
 	w     float32
+	W     uint32 // bound weight (Block-Max Pruning's bound terms)
 	kp    *index.KnownPairs
 	light bool
 }
 
 // scoreBatch scores the documents of the given ranges for the scoring
-// terms and offers them to top. With light terms, the ranges are first
-// scored without them and those that drop returns true for are skipped;
-// the light terms are then added to the others' sums. Light terms come
-// last in the score order (index.Index.ScoreOrder), so the sums are those
-// of every other processor, bit for bit.
-func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, light bool, drop func(best float64, c rangeCand) bool) error {
+// terms, in the score order, and offers them to top. With drop, the ranges
+// are checked at stage boundaries (StageTerms) and those that drop returns
+// true for are left out of the rest: their documents cannot make the top.
+func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, drop func(best float64, rest uint32) bool) error {
 	slices.SortFunc(batch, func(a, b rangeCand) int { return int(int64(a.r) - int64(b.r)) })
 	n := len(batch) * R
 	if len(sc.racc) < n {
@@ -718,41 +746,41 @@ func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, 
 	for _, c := range batch {
 		ranges = append(ranges, c.r)
 	}
-	if light {
-		for _, st := range sc.sterms {
-			if st.light {
-				continue
-			}
-			if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
-				clear(acc)
-				return err
-			}
-		}
-		// keep the sums of the ranges that stay, moved to the front
-		kept := ranges[:0]
-		for i, c := range batch {
-			a := acc[i*R : (i+1)*R]
-			if !drop(slices.Max(a), c) {
-				if k := len(kept) * R; k != i*R {
-					copy(acc[k:k+R], a)
-				}
-				kept = append(kept, c.r)
-			}
-		}
-		clear(acc[len(kept)*R:])
-		ranges = kept
-		acc = acc[:len(ranges)*R]
+	var used []uint32 // per range: the bound the terms scored so far took
+	if drop != nil {
+		used = slices.Grow(sc.used[:0], len(batch))[:len(batch)]
+		clear(used)
+		sc.used = used
 	}
-	sc.branges = ranges
-	for _, st := range sc.sterms {
-		if light && !st.light {
-			continue // already added
+	for i, st := range sc.sterms {
+		if drop != nil && i > 0 && ((StageTerms > 0 && i%StageTerms == 0) || (st.light && !sc.sterms[i-1].light)) {
+			// keep the ranges that may still make the top, moved to the front
+			kept := 0
+			for j, c := range batch {
+				a := acc[j*R : (j+1)*R]
+				if drop(slices.Max(a), c.ub-used[j]) {
+					clear(a)
+					continue
+				}
+				if kept != j {
+					copy(acc[kept*R:(kept+1)*R], a)
+					clear(a)
+					batch[kept], ranges[kept], used[kept] = c, c.r, used[j]
+				}
+				kept++
+			}
+			batch, ranges, used = batch[:kept], ranges[:kept], used[:kept]
+			acc = acc[:kept*R]
+			if kept == 0 {
+				break
+			}
 		}
-		if err := s.ix.ScoreRanges(st.t, float64(st.w), ranges, acc, &sc.pb, st.kp); err != nil {
+		if err := s.ix.ScoreRangesBound(st.t, float64(st.w), st.W, ranges, acc, used, &sc.pb, st.kp); err != nil {
 			clear(acc)
 			return err
 		}
 	}
+	sc.branges = ranges
 	for i, r := range ranges {
 		base := r * uint32(R)
 		for j, v := range acc[i*R : (i+1)*R] {

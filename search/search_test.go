@@ -55,7 +55,7 @@ func buildIndex(t testing.TB, docs []sparse.Record, opt index.BuildOptions) *ind
 }
 
 // bruteForce scores every document from the input vectors (f32 index:
-// impacts are the weights), adding terms in ix's score order.
+// impacts are the weights), adding terms in the searcher's order.
 func bruteForce(ix *index.Index, docs []sparse.Record, q sparse.Vector, k int) []Hit {
 	qm := map[string]float32{}
 	for i, t := range q.Terms {
@@ -71,13 +71,17 @@ func bruteForce(ix *index.Index, docs []sparse.Record, q sparse.Vector, k int) [
 		for j, t := range d.Vector.Terms {
 			tws = append(tws, tw{t, d.Vector.Weights[j]})
 		}
+		// the query's terms in the searcher's order
+		sr := Searcher{ix: ix}
 		slices.SortFunc(tws, func(a, b tw) int {
 			ta, oka := ix.Lookup(a.t)
 			tb, okb := ix.Lookup(b.t)
 			if !oka || !okb {
 				panic("document term missing from the index")
 			}
-			return ix.ScoreOrder(ta, tb)
+			qa := qterm{t: ta, w: qm[a.t], ub: float64(qm[a.t]) * float64(ix.MaxImpact(ta))}
+			qb := qterm{t: tb, w: qm[b.t], ub: float64(qm[b.t]) * float64(ix.MaxImpact(tb))}
+			return sr.scoreOrder(qa, qb)
 		})
 		var s float64
 		for _, x := range tws {
@@ -185,6 +189,51 @@ func TestExactModesAgree(t *testing.T) {
 		if withDense < nq/4 {
 			t.Fatalf("%+v: only %d of %d queries have a dense term", opt, withDense, nq)
 		}
+	}
+}
+
+// TestStages checks that dropping a batch's ranges between terms, by what
+// their bounds leave to the terms not yet scored, changes nothing in exact
+// results, for several stage sizes.
+func TestStages(t *testing.T) {
+	docs := randomCorpus(4000, 1200, 7)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	defer func(h int) { StageTerms = h }(StageTerms)
+	r := rand.New(rand.NewPCG(3, 4))
+	staged := 0 // queries with sparse and dense terms, and a stage boundary at size 2 before the first dense one
+	for qi := 0; qi < 30; qi++ {
+		q := randomVector(r, 1200, 4+r.IntN(50))
+		sparseTerms, denseTerms := 0, 0
+		for _, term := range q.Terms {
+			if t, ok := ix.Lookup(term); ok && ix.Dense(t) {
+				denseTerms++
+			} else if ok {
+				sparseTerms++
+			}
+		}
+		if sparseTerms >= 3 && denseTerms > 0 {
+			staged++
+		}
+		for _, k := range []int{1, 10, 100} {
+			want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []int{0, 1, 2, 5, 100} {
+				StageTerms = h
+				got, err := s.Search(q, Options{K: k, Mode: BlockMax})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := sameHits(got, want); d != "" {
+					t.Fatalf("query %d k=%d stage terms %d: %s", qi, k, h, d)
+				}
+			}
+		}
+	}
+	if staged < 15 {
+		t.Fatalf("only %d of 30 queries have 3 sparse terms and a dense one", staged)
 	}
 }
 

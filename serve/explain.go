@@ -48,10 +48,12 @@ func (sn *snapshot) prepare(v sparse.Vector, tokens map[string]bool) (prepared, 
 		}
 		sum[t] += w
 	}
-	slices.SortFunc(order, sn.ix.ScoreOrder)
 	p := prepared{ids: order, weights: make([]float32, len(order)), expansion: make([]bool, len(order))}
 	for i, t := range order {
 		p.weights[i] = sum[t]
+	}
+	search.SortTerms(sn.ix, p.ids, p.weights)
+	for i, t := range p.ids {
 		p.expansion[i] = tokens != nil && !tokens[sn.ix.Term(t)]
 	}
 	info.Terms = termWeights(merged, tokens, 0)
@@ -86,8 +88,8 @@ func (sn *snapshot) impacts(q prepared, docs []uint32) [][]float32 {
 
 // scoreDocs scores the given documents exactly and returns the k best of
 // those that share a term with the query, best first, ties by internal id.
-// Products are added in float64 in the index's score order, as in package
-// search, so a document's score is bit-identical to the searcher's.
+// Products are added in float64 in the searcher's order (search.SortTerms),
+// so a document's score is bit-identical to the searcher's.
 func (sn *snapshot) scoreDocs(q prepared, docs []uint32, k int) []search.Hit {
 	imps := sn.impacts(q, docs)
 	scale := sn.ix.Scale()

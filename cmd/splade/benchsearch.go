@@ -49,6 +49,7 @@ func runBenchSearch(args []string) error {
 	firstBatch := fs.Int("first-batch", search.FirstBatch, "block-max: ranges in the first batch scored (search.FirstBatch)")
 	batchGrowth := fs.Int("batch-growth", search.BatchGrowth, "block-max: factor by which each batch grows (search.BatchGrowth)")
 	maxBatch := fs.Int("max-batch", search.MaxBatch, "block-max: largest batch of ranges (search.MaxBatch)")
+	stageTerms := fs.Int("stage-terms", search.StageTerms, "block-max: terms scored between two checks of a batch's ranges against the threshold (search.StageTerms; 0 = only before the dense terms)")
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
@@ -95,6 +96,9 @@ func runBenchSearch(args []string) error {
 	}
 	if *firstBatch < 1 || *batchGrowth < 1 || *maxBatch < *firstBatch {
 		return usagef("--first-batch and --batch-growth must be >= 1, --max-batch >= --first-batch")
+	}
+	if *stageTerms < 0 {
+		return usagef("--stage-terms must be >= 0")
 	}
 	if *reuse && *dir == "" {
 		return usagef("--reuse needs --dir")
@@ -180,6 +184,7 @@ func runBenchSearch(args []string) error {
 	}
 	s := search.New(ix)
 	search.FirstBatch, search.BatchGrowth, search.MaxBatch = *firstBatch, *batchGrowth, *maxBatch
+	search.StageTerms = *stageTerms
 	runs := []benchRun{{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}}}
 	for _, m := range []search.Mode{search.MaxScore, search.BlockMax} {
 		if modes[m] {
