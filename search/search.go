@@ -10,22 +10,25 @@
 //     whose upper bounds together cannot reach the current k-th score only
 //     check candidates found by the others.
 //   - BlockMax: Block-Max Pruning (Mallia et al., SIGIR 2024), exact: an
-//     upper bound per range of 16 documents from per-term range maxima,
-//     ranges visited by decreasing bound, documents scored from the forward
-//     index, stopping when no remaining range can beat the k-th score.
-//     Learned sparse vectors have long queries and many terms per document,
-//     where this beats document-at-a-time dynamic pruning by a wide margin.
-//     The few ranges with the largest bounds are scored before the heap is
-//     built, so that only ranges that can beat the resulting threshold are
-//     heapified (a few percent of those the query touches).
-//   - Approx: the same, made approximate by three knobs: the stop test
-//     alpha*bound < k-th score (0 < alpha <= 1); query-term pruning, where
-//     range bounds use only the heaviest query terms that carry a QueryCut
-//     fraction of the query's weight mass (long SPLADE queries put most of
-//     their mass on few terms, and the bound computation costs one pass per
-//     term over its range maxima); and an optional budget of visited
-//     ranges. Visited ranges are still scored with every query term, so the
-//     scores returned are exact; only documents may be missed.
+//     upper bound per range of 16 documents from per-term range maxima;
+//     the ranges whose bound reaches a first threshold (from the terms'
+//     k-th impacts) are visited by decreasing bound, in batches of growing
+//     size, until no remaining bound can beat the k-th score. A batch is
+//     scored term by term, heaviest terms first (the score order), and
+//     every StageTerms terms a range is dropped once its best partial score
+//     plus the bound left to the terms not yet scored misses the threshold,
+//     so most ranges are never looked up by most terms. Learned sparse
+//     vectors have long queries and many terms per document, where this
+//     beats document-at-a-time dynamic pruning by a wide margin.
+//   - Approx: the same, made approximate by three knobs: the stop and drop
+//     tests alpha*bound < k-th score (0 < alpha <= 1); query-term pruning,
+//     where range bounds and the scores that guide the search use only the
+//     heaviest query terms that carry a QueryCut fraction of the query's
+//     weight mass (long SPLADE queries put most of their mass on few terms,
+//     and the bound computation costs one pass per term over its range
+//     maxima); and an optional budget of visited ranges. The best documents
+//     found are rescored with every query term, so the scores returned are
+//     exact; only documents may be missed.
 //
 // On an index of passages (index.Index.HasPassages), every mode returns
 // documents scored by their best passage (MaxP; see maxp.go), exactly for
@@ -671,10 +674,12 @@ func bucketTop(u, lim, umax uint32, span uint64, nBuckets int) uint32 {
 // term's pairs and the decoding of each block they touch. Large late
 // batches pay: at 1M synthetic documents, exact block-max took 10 ms per
 // query with batches of up to 8,192 ranges against 14-18 ms with up to 512
-// (BENCHMARKS.md, "Search"). Tuning knobs for benchmarks (splade
-// bench-search --first-batch ...); set them before searching.
+// (BENCHMARKS.md, "Search"). Since batches are scored in stages
+// (StageTerms), a first batch of 16 measured ~4% faster than 32 at 1M.
+// Tuning knobs for benchmarks (splade bench-search --first-batch ...); set
+// them before searching.
 var (
-	FirstBatch  = 32
+	FirstBatch  = 16
 	MaxBatch    = 8192
 	BatchGrowth = 4
 )
