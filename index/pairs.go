@@ -454,19 +454,25 @@ func (pb *pairBlock) decodeCounts() error {
 	mc := maskCount(lg, R)
 	nibble := uint32(lg)
 	maskBits := uint32(lg + R)
-	// Counts are a unary code per pair, read a 64-bit word at a time. The
-	// docs stream follows the counts stream, so a mask's popcount (the
-	// count of a mask pair) is read once every code is.
+	// Counts are a unary code per pair of at most mc-1 bits, read from a
+	// 64-bit window that is shifted code by code and reloaded from memory
+	// only when fewer than mc bits are left in it: the codes' chain of
+	// dependent operations is a count and a shift, not a load. The docs
+	// stream follows the counts stream, so a mask's popcount (the count of
+	// a mask pair) is read once every code is.
 	bit := 0
 	var f, db uint32
 	firstMask := -1
+	var w uint64
+	avail := 0 // bits of w read from src (past its end: zeros, caught below)
 	for i := 0; i < n; i++ {
-		off := bit >> 3
-		var w uint64
-		if off+8 <= len(src) {
-			w = binary.LittleEndian.Uint64(src[off:]) >> (bit & 7)
-		} else {
-			w = readBits64(src, bit)
+		if avail < mc {
+			if off := bit >> 3; off+8 <= len(src) {
+				w = binary.LittleEndian.Uint64(src[off:]) >> (bit & 7)
+			} else {
+				w = readBits64(src, bit)
+			}
+			avail = 56
 		}
 		ones := bits.TrailingZeros64(^w)
 		pb.first[i], pb.dbit[i] = f, db
@@ -475,11 +481,15 @@ func (pb *pairBlock) decodeCounts() error {
 				firstMask = i
 			}
 			pb.cnt[i] = 0
+			w >>= mc - 1
+			avail -= mc - 1
 			bit += mc - 1
 			db += maskBits
 		} else {
 			c := uint32(ones + 1)
 			pb.cnt[i] = c
+			w >>= c
+			avail -= ones + 1
 			bit += ones + 1
 			db += c * nibble
 			f += c
