@@ -266,7 +266,7 @@ func (ix *Index) ScoreRanges(t uint32, w float64, ranges []uint32, acc []float64
 // each range ranges[i] where t occurs, m being t's range maximum there (as
 // AddBounds adds it): what the term's pairs in those ranges took of their
 // upper bounds, so that a caller can bound what the other terms may still
-// add. bound may be nil.
+// add. bound is nil or holds len(ranges) entries.
 func (ix *Index) ScoreRangesBound(t uint32, w float64, W uint32, ranges []uint32, acc []float64, bound []uint32, pb *PairBlock, known *KnownPairs) error {
 	ti := &ix.terms[t]
 	b := &pb.b
