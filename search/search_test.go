@@ -237,6 +237,43 @@ func TestStages(t *testing.T) {
 	}
 }
 
+// TestSwitchToExhaustive checks that queries Block-Max Pruning hands over
+// to exhaustive search, after a few batches or from the start for large k,
+// return what block-max returns without the hand-over.
+func TestSwitchToExhaustive(t *testing.T) {
+	docs := randomCorpus(4000, 1000, 9)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	defer func(f float64, b int) { SwitchFraction, FirstBatch = f, b }(SwitchFraction, FirstBatch)
+	FirstBatch = 2 // three batches: 2 + 8 + 32 ranges of 250
+	r := rand.New(rand.NewPCG(6, 1))
+	before := switches.Load()
+	for qi := 0; qi < 20; qi++ {
+		q := randomVector(r, 1000, 5+r.IntN(40))
+		for _, k := range []int{10, 40, 100} { // 40 and 100 exceed the first batch's 32 documents
+			for _, m := range []Mode{BlockMax, Approx} {
+				opt := Options{K: k, Mode: m, Alpha: 1, QueryCut: 1}
+				SwitchFraction = 1e9
+				want, err := s.Search(q, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				SwitchFraction = 0
+				got, err := s.Search(q, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := sameHits(got, want); d != "" {
+					t.Fatalf("query %d k=%d %v: %s", qi, k, m, d)
+				}
+			}
+		}
+	}
+	if n := switches.Load() - before; n < 60 {
+		t.Fatalf("%d hand-overs in 120 searches with SwitchFraction 0", n)
+	}
+}
+
 // TestApproxQueryCutAndBudget checks that query-term pruning and the range
 // budget lose recall monotonically, never invent documents, and return the
 // exact score of every document they do return.
