@@ -211,7 +211,10 @@ func exercise(ix *Index) {
 		ix.AddBounds(uint32(t), 1, ub, &pb, &known)
 		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb, nil)
 		ix.ScoreRanges(uint32(t), 1, ranges, racc, &pb, &known)
+		bound := make([]uint32, len(ranges))
+		ix.ScoreRangesBound(uint32(t), 1, 1, ranges, racc, bound, &pb, &known)
 	}
+	ix.Entropy()
 	for d := 0; d < ix.NumDocs(); d++ {
 		ix.DocID(uint32(d))
 		ix.DocumentID(ix.DocumentOf(uint32(d)))
