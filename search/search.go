@@ -106,7 +106,9 @@ type Options struct {
 	K    int
 	Mode Mode
 	// Alpha is the Approx knob in (0, 1]: a range is visited only while
-	// Alpha x its upper bound reaches the k-th score (1 = exact).
+	// Alpha x its upper bound reaches the k-th score, and dropped between
+	// stages of terms once Alpha x (its best partial score + the bound
+	// left) misses it (1 = exact).
 	Alpha float64
 	// QueryCut is the Approx query-term pruning knob in (0, 1]: range
 	// bounds use the heaviest query terms whose weights sum to at least
