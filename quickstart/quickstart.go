@@ -433,5 +433,9 @@ func (r *Report) Print(w io.Writer) {
 	for _, row := range r.Rows {
 		fmt.Fprintf(w, "  %-52s %8.4f %10.4f %12.2f\n", row.System, row.NDCG10, row.Recall100, row.MeanMs)
 	}
+	if r.Docs > 0 && 100 >= search.ExhaustiveK*float64(r.Docs) {
+		fmt.Fprintf(w, "\n  k = 100 is %.1f%% of the documents: block-max and approximate search leave it to exhaustive\n"+
+			"  search, which is faster there (search.ExhaustiveK)\n", 100*100/float64(r.Docs))
+	}
 	fmt.Fprintln(w)
 }

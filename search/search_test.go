@@ -244,8 +244,9 @@ func TestSwitchToExhaustive(t *testing.T) {
 	docs := randomCorpus(4000, 1000, 9)
 	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
 	s := New(ix)
-	defer func(f float64, b int) { SwitchFraction, FirstBatch = f, b }(SwitchFraction, FirstBatch)
+	defer func(f, e float64, b int) { SwitchFraction, ExhaustiveK, FirstBatch = f, e, b }(SwitchFraction, ExhaustiveK, FirstBatch)
 	FirstBatch = 2 // three batches: 2 + 8 + 32 ranges of 250
+	ExhaustiveK = 1
 	r := rand.New(rand.NewPCG(6, 1))
 	before := switches.Load()
 	for qi := 0; qi < 20; qi++ {
@@ -271,6 +272,31 @@ func TestSwitchToExhaustive(t *testing.T) {
 	}
 	if n := switches.Load() - before; n < 60 {
 		t.Fatalf("%d hand-overs in 120 searches with SwitchFraction 0", n)
+	}
+	// k at least ExhaustiveK of the documents: exhaustive from the start
+	SwitchFraction = 1e9
+	for qi := 0; qi < 10; qi++ {
+		q := randomVector(r, 1000, 5+r.IntN(40))
+		for _, m := range []Mode{BlockMax, Approx} {
+			opt := Options{K: 50, Mode: m, Alpha: 1, QueryCut: 1}
+			ExhaustiveK = 1
+			want, err := s.Search(q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ExhaustiveK = 0.01 // 50 >= 40 documents
+			before := switches.Load()
+			got, err := s.Search(q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if switches.Load() != before+1 {
+				t.Fatalf("query %d %v: k = 50 of 4000 documents not left to exhaustive search", qi, m)
+			}
+			if d := sameHits(got, want); d != "" {
+				t.Fatalf("query %d %v: %s", qi, m, d)
+			}
+		}
 	}
 }
 
