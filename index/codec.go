@@ -51,6 +51,11 @@ func unpack(out []uint32, src []byte, w int) bool {
 	if w > 32 || len(src) < packedLen(len(out), w) {
 		return false
 	}
+	// whole groups of 8 values (w bytes each) in vectors where the CPU
+	// has them (unpack_amd64.s), the rest below
+	if v := unpackVector(out, src, w); v > 0 {
+		out, src = out[v:], src[v/8*w:]
+	}
 	mask := uint64(1)<<w - 1
 	var acc uint64
 	nacc, p, i := 0, 0, 0
