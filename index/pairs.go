@@ -385,37 +385,54 @@ func (pb *pairBlock) decodeRanges(ix *Index, ti *termInfo, bi int) error {
 		pb.rest = src
 		return nil
 	}
-	prev := int64(-1)
-	if bi > 0 {
-		prev = int64(ti.dirLast(ix, bi-1))
-	}
-	used := decodePFor(pb.rng[:n], src, pb.scratch[:n])
+	return pb.sparseRanges(src, pb.rng[:n], pb.maxv[:n], nil, 0)
+}
+
+// sparseRanges decodes the ranges and maxima of pb's block (ix, ti, bi and
+// n set; src its bytes), of a sparse term, into rng and maxv (n entries:
+// pb's arrays, or AddBounds' kept ones), checks them and sets pb.rest.
+// With ub, it also adds W x maximum to ub[range]. One loop turns gaps into
+// ranges, checks them and the maxima and adds the bounds: in AddBounds, a
+// hot loop of exact Block-Max Pruning, separate passes measured 5-10%
+// slower block-max at 1M.
+func (pb *pairBlock) sparseRanges(src []byte, rng, maxv, ub []uint32, W uint32) error {
+	ix, ti, bi, n := pb.ix, pb.ti, pb.bi, pb.n
+	rng, maxv = rng[:n], maxv[:n]
+	used := decodePFor(rng, src, pb.scratch[:n])
 	if used < 0 {
 		return pb.fail("malformed gaps")
 	}
-	src = src[used:]
-	for i := 0; i < n; i++ {
-		prev += int64(pb.rng[i]) + 1
-		pb.rng[i] = uint32(prev)
-	}
-	if prev >= int64(nr) || uint32(prev) != ti.dirLast(ix, bi) {
-		return pb.fail("ranges do not end at the directory's last range")
-	}
-	if len(src) < 1 {
+	if used >= len(src) {
 		return pb.fail("short maxima")
 	}
-	base := uint32(src[0])
-	used = decodePFor(pb.maxv[:n], src[1:], pb.scratch[:n])
-	if used < 0 {
+	base := uint32(src[used])
+	mused := decodePFor(maxv, src[used+1:], pb.scratch[:n])
+	if mused < 0 {
 		return pb.fail("malformed maxima")
 	}
-	for i := 0; i < n; i++ {
-		pb.maxv[i] += base
-		if pb.maxv[i]-1 > 254 { // 0 or above 255
-			return pb.fail("range maximum out of range")
-		}
+	// p: the range after the previous pair's; in 64 bits, so that no gap
+	// (up to 2^32 - 1) wraps it
+	p := uint64(0)
+	if bi > 0 {
+		p = uint64(ti.dirLast(ix, bi-1)) + 1
 	}
-	pb.rest = src[1+used:]
+	nr := uint64(ix.Meta.Ranges)
+	for i := range rng {
+		r := p + uint64(rng[i])
+		m := maxv[i] + base
+		if r >= nr || m-1 > 254 { // past the last range; 0 or above 255
+			return pb.fail("range or range maximum out of range")
+		}
+		if ub != nil {
+			ub[r] += W * m
+		}
+		rng[i], maxv[i] = uint32(r), m
+		p = r + 1
+	}
+	if uint32(p-1) != ti.dirLast(ix, bi) {
+		return pb.fail("ranges do not end at the directory's last range")
+	}
+	pb.rest = src[used+1+mused:]
 	return nil
 }
 
