@@ -168,7 +168,7 @@ func runBenchSearch(args []string) error {
 			return err
 		}
 		bpp := func(b float64) float64 { return b / float64(e.Postings) }
-		fmt.Fprintf(out, "entropy_bits_per_posting	%.2f	(order-0 bound of this layout, one table per term: gaps %.2f  maxima %.2f  counts %.2f  docs %.2f  impacts %.2f; stored as is: dense-maxima %.2f  directory %.2f)\n",
+		fmt.Fprintf(out, "entropy_bits_per_posting\t%.2f\t(order-0 bound of this layout, one table per term: gaps %.2f  maxima %.2f  counts %.2f  docs %.2f  impacts %.2f; stored as is: dense-maxima %.2f  directory %.2f)\n",
 			bpp(e.Total()), bpp(e.Gaps), bpp(e.Maxima), bpp(e.Counts), bpp(e.Docs), bpp(e.Impacts), bpp(e.Dense), bpp(e.Directory))
 		out.Flush()
 	}
