@@ -26,14 +26,15 @@ import (
 //
 //	gaps     PFor(range - previous range - 1)             sparse terms only
 //	maxima   u8 base, PFor(max - base)                     sparse terms only
-//	counts   countsFlags: ceil(n/8) bytes, bit i = pair i holds more than
-//	         one posting, then PFor(count - 2) of those pairs (when any);
-//	         countsPlain: PFor(count - 1)
-//	docs     bit stream, per pair: if count x L <= L + RangeSize (L =
-//	         log2 RangeSize) the local document (doc - range x RangeSize)
-//	         of the maximum posting then those of the others, increasing,
-//	         L bits each; else the maximum's local document (L bits) and a
-//	         RangeSize-bit mask of all the pair's documents
+//	counts   bit stream, per pair: count - 1 one bits then a zero when
+//	         count < M = floor((L + RangeSize)/L) + 1 (L = log2 RangeSize),
+//	         else M - 1 one bits (the count is then the popcount of the
+//	         pair's document mask)
+//	docs     bit stream, per pair: if count < M the local document
+//	         (doc - range x RangeSize) of the maximum posting then those
+//	         of the others, increasing, L bits each; else the maximum's
+//	         local document (L bits) and a RangeSize-bit mask of all the
+//	         pair's documents
 //	impacts  u8: base u8 and PFor(level - base) of the non-maximum postings
 //	         in pair order, in chunks of 128 values (absent when none);
 //	         f16/f32: every posting's impact, raw, the maximum first in each

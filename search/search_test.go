@@ -503,3 +503,72 @@ func TestWriteTREC(t *testing.T) {
 		t.Fatalf("got %q, want %q", b.String(), want)
 	}
 }
+
+// TestDropRange checks the stage test of Block-Max Pruning: exact search
+// drops a range only when its best partial score plus the bound left
+// misses the threshold; approximate search discounts the bound left by
+// alpha but never a partial score that reaches the threshold by itself.
+func TestDropRange(t *testing.T) {
+	for _, tc := range []struct {
+		best, rest, alpha, theta float64
+		drop                     bool
+	}{
+		{best: 3, rest: 1, alpha: 1, theta: 4, drop: false},     // bound reaches theta exactly
+		{best: 3, rest: 0.999, alpha: 1, theta: 4, drop: true},  // bound misses
+		{best: 4, rest: 0, alpha: 0.5, theta: 4, drop: false},   // scored to theta: kept at any alpha
+		{best: 4.1, rest: 2, alpha: 0.1, theta: 4, drop: false}, // partial score above theta
+		{best: 3, rest: 2, alpha: 0.5, theta: 4, drop: false},   // 3 + 0.5 x 2 = 4
+		{best: 3, rest: 2, alpha: 0.4, theta: 4, drop: true},    // 3 + 0.4 x 2 < 4
+		{best: 0, rest: 10, alpha: 0.3, theta: 4, drop: true},   // only a discounted bound
+	} {
+		if got := dropRange(tc.best, tc.rest, tc.alpha, tc.theta); got != tc.drop {
+			t.Errorf("dropRange(best %v, rest %v, alpha %v, theta %v) = %v, want %v", tc.best, tc.rest, tc.alpha, tc.theta, got, tc.drop)
+		}
+	}
+}
+
+// TestApproxFindsClearWinners checks what alpha guarantees when every
+// query term is scored (QueryCut 1, no range budget): a document whose
+// exact score is at least 1/alpha times the exact k-th score is returned,
+// since alpha times its range bound, and its best partial score plus alpha
+// times the bound left, reach any threshold the search can hold.
+func TestApproxFindsClearWinners(t *testing.T) {
+	docs := randomCorpus(5000, 1500, 5)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	r := rand.New(rand.NewPCG(2, 5))
+	const k = 10
+	checked := 0
+	for qi := 0; qi < 60; qi++ {
+		q := randomVector(r, 1500, 20)
+		exact, err := s.Search(q, Options{K: 100, Mode: Exhaustive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(exact) < k {
+			continue
+		}
+		kth := exact[k-1].Score
+		for _, alpha := range []float64{0.9, 0.7, 0.5} {
+			got, err := s.Search(q, Options{K: k, Mode: Approx, Alpha: alpha, QueryCut: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := map[string]bool{}
+			for _, h := range got {
+				found[h.ID] = true
+			}
+			for _, h := range exact[:k] {
+				if h.Score*alpha >= kth*(1+1e-9) {
+					checked++
+					if !found[h.ID] {
+						t.Fatalf("query %d alpha %v: document %s scores %v >= k-th %v / alpha but was not returned", qi, alpha, h.ID, h.Score, kth)
+					}
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d documents cleared k-th / alpha: the corpus does not exercise the guarantee", checked)
+	}
+}
