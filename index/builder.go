@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 
 	"strconv"
@@ -663,24 +664,23 @@ func BuildFromFile(path, dir string, opt BuildOptions, progress func(docs int)) 
 	if err != nil {
 		return Stats{}, err
 	}
+	// Lines are parsed on other cores while the builder adds the records
+	// before them: JSON decoding is about a quarter of a build's time from
+	// a file.
 	n := 0
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Abort()
-			return Stats{}, err
-		}
+	err = r.Each(runtime.GOMAXPROCS(0), func(rec sparse.Record, line int) error {
 		if err := b.AddRecord(rec); err != nil {
-			b.Abort()
-			return Stats{}, fmt.Errorf("%s:%d: %w", path, r.Line(), err)
+			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		n++
 		if progress != nil && n%1024 == 0 {
 			progress(n)
 		}
+		return nil
+	})
+	if err != nil {
+		b.Abort()
+		return Stats{}, err
 	}
 	if progress != nil {
 		progress(n)

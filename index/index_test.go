@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -280,5 +281,22 @@ func TestBuildFromFileErrorsNameLine(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(dir, "idx")); err == nil {
 		t.Fatal("failed build left an index that opens")
+	}
+
+	// Deep in a file parsed on several goroutines (sparse.Reader.Each), the
+	// builder's own error still names its line.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var sb strings.Builder
+	for i := range 2000 {
+		w := 1.0
+		if i == 1500 {
+			w = -1
+		}
+		fmt.Fprintf(&sb, `{"id":"d%d","vector":{"x":%v,"y":0.5}}`+"\n", i, w)
+	}
+	os.WriteFile(in, []byte(sb.String()), 0o644)
+	_, err = BuildFromFile(in, filepath.Join(dir, "idx2"), BuildOptions{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "v.jsonl:1501:") {
+		t.Fatalf("error %v does not name line 1501", err)
 	}
 }
