@@ -95,8 +95,8 @@ func (r *Reader) Each(workers int, fn func(rec Record, line int) error) error {
 
 // Batches of lines handed to the parsers: large enough to amortize the
 // hand-over, small enough to bound memory (at most 3 x workers batches are
-// held).
-const (
+// held). Variables so that FuzzEach can cut batches anywhere.
+var (
 	batchLines = 256
 	batchBytes = 1 << 20
 )

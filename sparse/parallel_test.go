@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -130,4 +131,56 @@ func TestEachErrors(t *testing.T) {
 			t.Fatalf("workers %d: read error: got %v after %d records, want %v after 401", workers, err, len(got), boom)
 		}
 	}
+}
+
+// FuzzEach checks Each against Next on arbitrary input: the same records
+// with the same line numbers, and the same first error, with batches cut
+// every few lines so that records, blank lines and errors fall on their
+// boundaries.
+func FuzzEach(f *testing.F) {
+	text, _ := vectorLines(20)
+	f.Add(byte(3), []byte(text))
+	f.Add(byte(1), []byte("{\"id\":\"a\",\"vector\":{\"x\":1}}\n\n{\"id\":\"b\",\"vector\":{\"x\":-1}}\n"))
+	f.Add(byte(2), []byte("{\"id\":1,\"doc\":\"p\",\"vector\":{\"x\":1,\"y\":2}}\r\n  \nnot json\n{\"id\":\"c\",\"vector\":{}}"))
+	f.Fuzz(func(t *testing.T, cut byte, data []byte) {
+		type rec struct {
+			r    Record
+			line int
+		}
+		var want []rec
+		var wantErr error
+		nr := NewReader(bytes.NewReader(data), "in")
+		for {
+			r, err := nr.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					wantErr = err
+				}
+				break
+			}
+			want = append(want, rec{r, nr.Line()})
+		}
+		defer func(l int) { batchLines = l }(batchLines)
+		batchLines = int(cut%8) + 1
+		for _, workers := range []int{1, 2, 3} {
+			var got []rec
+			err := NewReader(bytes.NewReader(data), "in").Each(workers, func(r Record, line int) error {
+				got = append(got, rec{r, line})
+				return nil
+			})
+			if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+				t.Fatalf("workers %d: error %v, Next gave %v", workers, err, wantErr)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("workers %d: %d records, Next gave %d", workers, len(got), len(want))
+			}
+			for i := range got {
+				g, w := got[i], want[i]
+				if g.line != w.line || g.r.ID != w.r.ID || g.r.Doc != w.r.Doc ||
+					!slices.Equal(g.r.Vector.Terms, w.r.Vector.Terms) || !slices.Equal(g.r.Vector.Weights, w.r.Vector.Weights) {
+					t.Fatalf("workers %d: record %d = %+v, Next gave %+v", workers, i, g, w)
+				}
+			}
+		}
+	})
 }

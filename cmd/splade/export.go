@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/splade-go/splade/export"
@@ -219,20 +220,17 @@ func streamVectors(path string, write func(sparse.Record) error) error {
 	bar := newProgress(-1, "exporting documents")
 	defer bar.Finish()
 	n := 0
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err = r.Each(runtime.GOMAXPROCS(0), func(rec sparse.Record, line int) error {
 		if err := write(rec); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, r.Line(), err)
+			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		if n++; n%1024 == 0 {
 			bar.Set(n)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if n == 0 {
 		return fmt.Errorf("%s: no documents", path)
