@@ -1,9 +1,8 @@
 package eval
 
 import (
-	"errors"
 	"fmt"
-	"io"
+	"runtime"
 
 	"github.com/splade-go/splade/sparse"
 )
@@ -66,16 +65,14 @@ func ReadTermStats(path string) (*TermStats, error) {
 	}
 	defer r.Close()
 	s := NewTermStats()
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return s, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = r.Each(runtime.GOMAXPROCS(0), func(rec sparse.Record, _ int) error {
 		s.Add(rec.Vector)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s, nil
 }
 
 // FLOPS is the SPLADE paper's estimate of retrieval cost (Formal et al.,
