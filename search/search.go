@@ -24,12 +24,12 @@
 //     <= 1) discounts what is only bounded, not yet scored: a range is
 //     visited while alpha x its bound reaches the k-th score, and dropped
 //     between stages once its best partial score + alpha x the bound left
-//     misses it; query-term pruning,
-//     where range bounds and the scores that guide the search use only the
-//     heaviest query terms that carry a QueryCut fraction of the query's
-//     weight mass (long SPLADE queries put most of their mass on few terms,
-//     and the bound computation costs one pass per term over its range
-//     maxima); and an optional budget of visited ranges. The best documents
+//     misses it; query-term pruning, where range bounds and the scores that
+//     guide the search use only the heaviest query terms that carry a
+//     QueryCut fraction of the query's weight mass (long SPLADE queries put
+//     most of their mass on few terms, and the bound computation costs one
+//     pass per term over its range maxima); and an optional budget of
+//     visited ranges. The best documents
 //     found are rescored with every query term, so the scores returned are
 //     exact; only documents may be missed.
 //
