@@ -41,6 +41,7 @@ func (r *Reader) Each(workers int, fn func(rec Record, line int) error) error {
 	jobs := make(chan *lineBatch, workers)
 	order := make(chan *lineBatch, 2*workers) // bounds the batches in flight
 	quit := make(chan struct{})
+	held := newByteBudget(maxBytesInFlight) // and their bytes
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)
 	go func() { // reader
@@ -49,6 +50,9 @@ func (r *Reader) Each(workers int, fn func(rec Record, line int) error) error {
 		defer close(order)
 		for {
 			b, more := r.readBatch()
+			if !held.acquire(len(b.data)) {
+				return
+			}
 			select {
 			case order <- b:
 			case <-quit:
@@ -75,6 +79,7 @@ func (r *Reader) Each(workers int, fn func(rec Record, line int) error) error {
 	}
 	defer func() {
 		close(quit)
+		held.close()
 		for range order { // unblock the reader, let the parsers finish
 		}
 		wg.Wait()
@@ -89,13 +94,63 @@ func (r *Reader) Each(workers int, fn func(rec Record, line int) error) error {
 		if b.err != nil {
 			return b.err
 		}
+		held.release(len(b.data))
 	}
 	return nil
 }
 
+// maxBytesInFlight bounds the line bytes read ahead of fn, whatever the
+// number of workers: lines may be up to MaxLineBytes long, and a few
+// dozen batches of such lines would otherwise be held at once. A batch
+// larger than the budget still passes when nothing else is held. A
+// variable for the tests.
+var maxBytesInFlight = 16 << 20
+
+// byteBudget is a counting semaphore over bytes.
+type byteBudget struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	used   int
+	limit  int
+	closed bool
+}
+
+func newByteBudget(limit int) *byteBudget {
+	b := &byteBudget{limit: limit}
+	b.cond.L = &b.mu
+	return b
+}
+
+// acquire waits until n more bytes fit (or none are held); false once
+// closed.
+func (b *byteBudget) acquire(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.used > 0 && b.used+n > b.limit && !b.closed {
+		b.cond.Wait()
+	}
+	b.used += n
+	return !b.closed
+}
+
+func (b *byteBudget) release(n int) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *byteBudget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
 // Batches of lines handed to the parsers: large enough to amortize the
-// hand-over, small enough to bound memory (at most 3 x workers batches are
-// held). Variables so that FuzzEach can cut batches anywhere.
+// hand-over, small enough to bound memory (at most 3 x workers batches,
+// and maxBytesInFlight bytes, are held). Variables so that FuzzEach can
+// cut batches anywhere.
 var (
 	batchLines = 256
 	batchBytes = 1 << 20

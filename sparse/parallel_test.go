@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // vectorLines returns n JSONL lines of records "d<i>", with a blank line
@@ -160,8 +161,9 @@ func FuzzEach(f *testing.F) {
 			}
 			want = append(want, rec{r, nr.Line()})
 		}
-		defer func(l int) { batchLines = l }(batchLines)
+		defer func(l, m int) { batchLines, maxBytesInFlight = l, m }(batchLines, maxBytesInFlight)
 		batchLines = int(cut%8) + 1
+		maxBytesInFlight = 16 << (cut >> 5) // 16 bytes to 2 KiB: readers wait on the consumer
 		for _, workers := range []int{1, 2, 3} {
 			var got []rec
 			err := NewReader(bytes.NewReader(data), "in").Each(workers, func(r Record, line int) error {
@@ -183,4 +185,32 @@ func FuzzEach(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestByteBudget checks the semaphore bounding the bytes read ahead.
+func TestByteBudget(t *testing.T) {
+	b := newByteBudget(100)
+	if !b.acquire(60) || !b.acquire(40) {
+		t.Fatal("acquire within the budget failed")
+	}
+	got := make(chan bool)
+	go func() { got <- b.acquire(30) }()
+	select {
+	case <-got:
+		t.Fatal("acquire past the budget did not wait")
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.release(60)
+	if !<-got {
+		t.Fatal("acquire after a release failed")
+	}
+	b.release(70)
+	if !b.acquire(500) { // more than the budget, nothing held: passes
+		t.Fatal("oversized acquire with nothing held failed")
+	}
+	go func() { got <- b.acquire(1) }()
+	b.close()
+	if <-got {
+		t.Fatal("acquire after close reported success")
+	}
 }
