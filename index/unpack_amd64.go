@@ -59,10 +59,7 @@ func unpackVector(out []uint32, src []byte, w int) int {
 	if len(src) < 16+w/2 {
 		return 0
 	}
-	g = min(g, (len(src)-16-w/2)/w+1)
-	if g == 0 {
-		return 0
-	}
+	g = min(g, (len(src)-16-w/2)/w+1) // >= 1: len(src) >= 16+w/2
 	unpack8AVX2(&out[0], &src[0], g, w, &unpackTabs[w])
 	return 8 * g
 }

@@ -29,9 +29,9 @@
 //     QueryCut fraction of the query's weight mass (long SPLADE queries put
 //     most of their mass on few terms, and the bound computation costs one
 //     pass per term over its range maxima); and an optional budget of
-//     visited ranges. The best documents
-//     found are rescored with every query term, so the scores returned are
-//     exact; only documents may be missed.
+//     visited ranges. The best documents found are rescored with every
+//     query term, so the scores returned are exact; only documents may be
+//     missed.
 //
 // On an index of passages (index.Index.HasPassages), every mode returns
 // documents scored by their best passage (MaxP; see maxp.go), exactly for

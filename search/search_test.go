@@ -61,6 +61,7 @@ func bruteForce(ix *index.Index, docs []sparse.Record, q sparse.Vector, k int) [
 	for i, t := range q.Terms {
 		qm[t] += q.Weights[i]
 	}
+	sr := Searcher{ix: ix} // for the searcher's order of terms
 	var hits []Hit
 	for i, d := range docs {
 		type tw struct {
@@ -71,8 +72,6 @@ func bruteForce(ix *index.Index, docs []sparse.Record, q sparse.Vector, k int) [
 		for j, t := range d.Vector.Terms {
 			tws = append(tws, tw{t, d.Vector.Weights[j]})
 		}
-		// the query's terms in the searcher's order
-		sr := Searcher{ix: ix}
 		slices.SortFunc(tws, func(a, b tw) int {
 			ta, oka := ix.Lookup(a.t)
 			tb, okb := ix.Lookup(b.t)

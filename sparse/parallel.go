@@ -87,7 +87,7 @@ func (r *Reader) Each(workers int, fn func(rec Record, line int) error) error {
 	for b := range order {
 		<-b.done
 		for i, rec := range b.recs {
-			if err := fn(rec, b.recLines[i]); err != nil {
+			if err := fn(rec, b.lines[i]); err != nil {
 				return err
 			}
 		}
@@ -164,10 +164,9 @@ type lineBatch struct {
 
 	readErr error // reading stopped here (after the lines above)
 
-	recs     []Record
-	recLines []int
-	err      error // the first error of the batch, file order
-	done     chan struct{}
+	recs []Record // of the first lines, up to the first invalid one
+	err  error    // the first error of the batch, file order
+	done chan struct{}
 }
 
 // readBatch reads the next batch; more is false at the end of the input or
@@ -204,7 +203,6 @@ func (b *lineBatch) parse(name string) {
 			return
 		}
 		b.recs = append(b.recs, rec)
-		b.recLines = append(b.recLines, b.lines[i])
 	}
 	b.err = b.readErr
 }
