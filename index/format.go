@@ -135,6 +135,11 @@ type mappedFile struct {
 
 // openMapped maps dir/name and verifies the header and the payload CRC.
 func openMapped(dir, name string) (*mappedFile, error) {
+	return openMappedKind(dir, name, fileKinds[name])
+}
+
+// openMappedKind is openMapped for a file of the given header kind.
+func openMappedKind(dir, name, kind string) (*mappedFile, error) {
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
@@ -152,7 +157,7 @@ func openMapped(dir, name string) (*mappedFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: mmap: %w", path, err)
 	}
-	payload, err := checkHeader(m, fileKinds[name])
+	payload, err := checkHeader(m, kind)
 	if err != nil {
 		m.Unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -33,6 +33,11 @@
 // (AddPassage; see passages.go): each passage is an entry of the index, and
 // a passage -> document map lets package search return documents scored by
 // their best passage.
+//
+// An optional Seismic structure (seismic.go, seismic.bin: a forward index
+// and, per term, blocks of its largest postings with summaries) serves
+// approximate search whose cost barely grows with the collection; it is
+// added to an index after its build (WriteSeismic) and read on first use.
 package index
 
 import (
@@ -42,6 +47,7 @@ import (
 	"math"
 	"math/bits"
 	"path/filepath"
+	"sync"
 )
 
 // End is the document id of an exhausted cursor.
@@ -67,6 +73,10 @@ type Index struct {
 	docOff, docStrs []byte
 
 	passages *passageMap // nil on a document index
+
+	seisMu  sync.Mutex // guards the Seismic structure, read on first use
+	seis    *Seismic
+	seisErr error
 }
 
 // termInfo is a parsed terms.bin record.

@@ -32,6 +32,13 @@
 //     visited ranges. The best documents found are rescored with every
 //     query term, so the scores returned are exact; only documents may be
 //     missed.
+//   - Seismic: approximate search over the index's optional Seismic
+//     structure (index.Seismic; Bruch et al., SIGIR 2024): each query term
+//     of the cut visits the blocks of its largest postings by the score
+//     of their summaries, skipping a block whose summary score misses
+//     HeapFactor x the k-th score, and scores the documents of the others
+//     through a forward index (see seismic.go). Its cost barely grows
+//     with the collection, where every other mode's does.
 //
 // On an index of passages (index.Index.HasPassages), every mode returns
 // documents scored by their best passage (MaxP; see maxp.go), exactly for
@@ -65,16 +72,17 @@ const (
 	MaxScore
 	BlockMax
 	Approx
+	Seismic
 )
 
-// ParseMode parses exhaustive, maxscore, blockmax or approx.
+// ParseMode parses exhaustive, maxscore, blockmax, approx or seismic.
 func ParseMode(s string) (Mode, error) {
-	for m := Exhaustive; m <= Approx; m++ {
+	for m := Exhaustive; m <= Seismic; m++ {
 		if m.String() == s {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown search mode %q (want exhaustive, maxscore, blockmax or approx)", s)
+	return 0, fmt.Errorf("unknown search mode %q (want exhaustive, maxscore, blockmax, approx or seismic)", s)
 }
 
 func (m Mode) String() string {
@@ -87,6 +95,8 @@ func (m Mode) String() string {
 		return "blockmax"
 	case Approx:
 		return "approx"
+	case Seismic:
+		return "seismic"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -116,10 +126,15 @@ type Options struct {
 	// stages of terms once its best partial score + Alpha x the bound left
 	// to the unscored terms misses it (1 = exact).
 	Alpha float64
-	// QueryCut is the Approx query-term pruning knob in (0, 1]: range
-	// bounds use the heaviest query terms whose weights sum to at least
-	// QueryCut x the query's total weight (1 = every term).
+	// QueryCut is the Approx and Seismic query-term pruning knob in
+	// (0, 1]: range bounds (Approx) or the visited blocks (Seismic) use
+	// the heaviest query terms whose weights sum to at least QueryCut x
+	// the query's total weight (1 = every term).
 	QueryCut float64
+	// HeapFactor is the Seismic knob in (0, 100]: a block is skipped when
+	// its summary score misses HeapFactor x the k-th score (smaller visits
+	// more).
+	HeapFactor float64
 	// MaxRanges, when > 0, stops Approx after visiting that many ranges.
 	MaxRanges int
 	// Fingerprint, when not empty, must equal the index's: queries encoded
@@ -188,13 +203,14 @@ type scratch struct {
 	used    []uint32  // per range of a batch: the bound the terms scored so far took
 	pb      index.PairBlock
 	top     topK
+	ss      seismicScratch
 }
 
 func (s *Searcher) validate(opt *Options) error {
 	if opt.K < 1 {
 		return fmt.Errorf("k must be >= 1, got %d", opt.K)
 	}
-	if opt.Mode < Exhaustive || opt.Mode > Approx {
+	if opt.Mode < Exhaustive || opt.Mode > Seismic {
 		return fmt.Errorf("invalid mode %d", opt.Mode)
 	}
 	if opt.Mode == Approx {
@@ -212,6 +228,20 @@ func (s *Searcher) validate(opt *Options) error {
 		}
 		if opt.MaxRanges < 0 {
 			return fmt.Errorf("max ranges must be >= 0, got %d", opt.MaxRanges)
+		}
+	}
+	if opt.Mode == Seismic {
+		if opt.QueryCut == 0 {
+			opt.QueryCut = DefaultSeismicQueryCut
+		}
+		if !(opt.QueryCut > 0 && opt.QueryCut <= 1) {
+			return fmt.Errorf("query cut must be in (0, 1], got %v", opt.QueryCut)
+		}
+		if opt.HeapFactor == 0 {
+			opt.HeapFactor = DefaultHeapFactor
+		}
+		if !(opt.HeapFactor > 0 && opt.HeapFactor <= 100) {
+			return fmt.Errorf("heap factor must be in (0, 100], got %v", opt.HeapFactor)
 		}
 	}
 	if opt.Fingerprint != "" && opt.Fingerprint != s.ix.Meta.Fingerprint {
@@ -254,6 +284,8 @@ func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, err
 			err = s.bmp(sc, opt.K, 1, 1, 0)
 		case Approx:
 			err = s.bmp(sc, opt.K, opt.Alpha, opt.QueryCut, opt.MaxRanges)
+		case Seismic:
+			err = s.seismic(sc, opt.QueryCut, opt.HeapFactor)
 		}
 	}
 	if err != nil {

@@ -263,7 +263,7 @@ func parseMode(m string) (search.Mode, error) {
 	}
 	mode, err := search.ParseMode(m)
 	if err != nil {
-		return 0, badRequest("mode %q: want exact, approximate, exhaustive, maxscore, blockmax or approx", m)
+		return 0, badRequest("mode %q: want exact, approximate, exhaustive, maxscore, blockmax, approx or seismic (an index with splade index --seismic)", m)
 	}
 	return mode, nil
 }

@@ -44,7 +44,11 @@ func runBenchSearch(args []string) error {
 	threadsS := fs.String("threads", "1,2", "comma-separated thread counts")
 	alphasS := fs.String("alphas", "0.9,0.8", "comma-separated alpha values for the approx mode")
 	cutsS := fs.String("query-cuts", "1,0.5", "comma-separated query-cut values for the approx mode (crossed with --alphas)")
-	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference)")
+	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "seismic mode: postings kept per term")
+	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "seismic mode: documents per block")
+	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "seismic mode: fraction of a block summary's mass kept")
+	hfsS := fs.String("heap-factors", fmt.Sprint(search.DefaultHeapFactor), "seismic mode: comma-separated heap factors (crossed with --query-cuts)")
+	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference); seismic builds the Seismic structure in the index directory, or reuses it with --reuse")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: range budget per query (0 = none)")
 	firstBatch := fs.Int("first-batch", search.FirstBatch, "block-max: ranges in the first batch scored (search.FirstBatch)")
 	batchGrowth := fs.Int("batch-growth", search.BatchGrowth, "block-max: factor by which each batch grows (search.BatchGrowth)")
@@ -83,6 +87,14 @@ func runBenchSearch(args []string) error {
 	cuts, err := parseFloats(*cutsS)
 	if err != nil {
 		return usagef("--query-cuts: %v", err)
+	}
+	var hfs []float64
+	for _, f := range strings.Split(*hfsS, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(x > 0) {
+			return usagef("--heap-factors: %q is not > 0", f)
+		}
+		hfs = append(hfs, x)
 	}
 	modes := map[search.Mode]bool{}
 	for _, f := range strings.Split(*modesS, ",") {
@@ -206,6 +218,33 @@ func runBenchSearch(args []string) error {
 		for _, a := range alphas {
 			for _, c := range cuts {
 				runs = append(runs, benchRun{fmt.Sprintf("approx(a=%g,cut=%g)", a, c), search.Options{K: *k, Mode: search.Approx, Alpha: a, QueryCut: c, MaxRanges: *maxRanges}})
+			}
+		}
+	}
+	if modes[search.Seismic] {
+		// a Seismic structure of the same options is reused with --reuse
+		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass}
+		t0 := time.Now()
+		var sm *index.Seismic
+		verb := "reused"
+		if *reuse && ix.HasSeismic() {
+			if sm, err = ix.Seismic(); err != nil {
+				return err
+			}
+		}
+		if sm == nil || sm.Options != so {
+			verb = "built"
+			if sm, err = ix.WriteSeismic(so); err != nil {
+				return err
+			}
+		}
+		st := sm.Stats()
+		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g)\n", time.Since(t0).Seconds(), verb, so.Lambda, so.BlockSize, so.SummaryMass)
+		fmt.Fprintf(out, "seismic_bytes\t%d\t(%.2f bits per posting of the collection; %d blocks, %d kept postings, %.1f summary entries per block)\n",
+			st.Bytes, 8*float64(st.Bytes)/float64(st.ForwardEntries), st.Blocks, st.KeptPostings, float64(st.SummaryEntries)/float64(max(st.Blocks, 1)))
+		for _, h := range hfs {
+			for _, c := range cuts {
+				runs = append(runs, benchRun{fmt.Sprintf("seismic(hf=%g,cut=%g)", h, c), search.Options{K: *k, Mode: search.Seismic, HeapFactor: h, QueryCut: c}})
 			}
 		}
 	}

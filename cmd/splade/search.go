@@ -27,7 +27,11 @@ Block-Max Pruning over ranges of documents; fastest exact mode), approx
 below the k-th score, with range bounds from only the heaviest query terms
 carrying a --query-cut fraction of the query weight; smaller values are
 faster, with lower recall; the defaults keep recall@10 >= 0.95 on synthetic
-SPLADE++-like data, see BENCHMARKS.md; returned scores stay exact). All exact
+SPLADE++-like data, see BENCHMARKS.md; returned scores stay exact), seismic (Seismic: each
+heavy query term visits blocks of its largest postings by their summary
+scores and skips those missing --heap-factor x the k-th score; needs an index
+built with splade index --seismic; the fastest approximate mode on large
+collections, exact scores too). All exact
 modes return identical rankings and scores. Queries run in parallel.
 
 On an index of passages (splade encode --chunk), the run lists k documents,
@@ -37,6 +41,7 @@ Examples:
   splade search --index idx --queries queries.jsonl --k 1000 --output run.trec
   splade search --index idx --queries q.jsonl --mode approx --k 10 --threads 8 --output run.trec
   splade search --index idx --queries q.jsonl --mode approx --alpha 0.8 --query-cut 0.4 --max-ranges 2000 --output run.trec
+  splade search --index idx --queries q.jsonl --mode seismic --k 10 --heap-factor 0.9 --query-cut 0.5 --output run.trec
   splade search --index idx --queries q.jsonl --fingerprint "$FP" --output -
   splade search --index passage-idx --queries q.jsonl --passages --k 100 --output passages.trec`
 
@@ -46,9 +51,10 @@ func runSearch(args []string) error {
 	queries := fs.String("queries", "", "query vectors (JSONL, .gz ok)")
 	output := fs.String("output", "", "TREC run file to write (- for standard output)")
 	k := fs.Int("k", 1000, "documents per query")
-	modeS := fs.String("mode", "blockmax", "exhaustive, maxscore, blockmax or approx")
+	modeS := fs.String("mode", "blockmax", "exhaustive, maxscore, blockmax, approx or seismic (needs splade index --seismic)")
 	alpha := fs.Float64("alpha", search.DefaultAlpha, "approx mode: visit a range while alpha x its bound reaches the k-th score, in (0, 1]")
-	cut := fs.Float64("query-cut", search.DefaultQueryCut, "approx mode: bound ranges with the heaviest query terms carrying this fraction of the query weight, in (0, 1]")
+	cut := fs.Float64("query-cut", 0, fmt.Sprintf("approx and seismic modes: use the heaviest query terms carrying this fraction of the query weight, in (0, 1]; 0 = the mode's default (approx %g, seismic %g)", search.DefaultQueryCut, search.DefaultSeismicQueryCut))
+	hf := fs.Float64("heap-factor", search.DefaultHeapFactor, "seismic mode: skip a block whose summary score misses this x the k-th score (smaller: more recall), in (0, 100]")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: visit at most this many ranges per query (0 = no limit)")
 	threads := fs.Int("threads", 0, "parallel queries (0 = all cores)")
 	fp := fs.String("fingerprint", "", "fingerprint of the query encoder; refused if it differs from the index's")
@@ -70,8 +76,11 @@ func runSearch(args []string) error {
 	if mode == search.Approx && !(*alpha > 0 && *alpha <= 1) {
 		return usagef("--alpha must be in (0, 1]")
 	}
-	if mode == search.Approx && !(*cut > 0 && *cut <= 1) {
-		return usagef("--query-cut must be in (0, 1]")
+	if mode == search.Seismic && !(*hf > 0 && *hf <= 100) {
+		return usagef("--heap-factor must be in (0, 100]")
+	}
+	if (mode == search.Approx || mode == search.Seismic) && !(*cut >= 0 && *cut <= 1) {
+		return usagef("--query-cut must be in (0, 1] (or 0 for the default)")
 	}
 	if *maxRanges < 0 {
 		return usagef("--max-ranges must be >= 0")
@@ -85,7 +94,7 @@ func runSearch(args []string) error {
 		return err
 	}
 	defer ix.Close()
-	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
+	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, HeapFactor: *hf, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
 	bar := newProgress(int64(len(qs)), "searching")
 	start := time.Now()
 	results, err := search.New(ix).SearchBatch(qs, opt, *threads, func() { bar.Add(1) })

@@ -1,0 +1,579 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// The Seismic structure (Bruch, Nardini, Rulli, Venturini, "Efficient
+// Inverted Indexes for Approximate Retrieval over Learned Sparse
+// Representations", SIGIR 2024) serves approximate search: per term, its
+// Lambda postings of largest impact (static pruning) cut into blocks of
+// similar documents, each block with a summary (per term, the largest
+// impact of the block's documents, only its largest entries kept up to a
+// fraction of the L1 mass), and a forward index (each document's terms and
+// impacts) that scores a visited document exactly in one pass. A query
+// then touches a few thousand blocks and documents whatever the size of
+// the collection, where the inverted lists grow with it.
+//
+// Blocks are cut in document order rather than by k-means as in the
+// paper: the builder reorders documents by graph bisection (reorder.go),
+// so neighbouring ids already are documents with similar vectors, and a
+// cut costs nothing.
+//
+// It lives in its own optional file, seismic.bin, added to an index's
+// generation directory by (*Index).WriteSeismic and read on first use.
+
+// SeismicOptions shape a Seismic structure.
+type SeismicOptions struct {
+	// Lambda is how many postings of each term are kept: those of
+	// largest impact, ties by increasing document.
+	Lambda int
+	// BlockSize is the number of documents of a block.
+	BlockSize int
+	// SummaryMass in (0, 1] is the fraction of a summary's L1 mass kept:
+	// its largest entries (ties by increasing term) until they reach it.
+	SummaryMass float64
+}
+
+// DefaultSeismicOptions are the options splade index --seismic uses,
+// chosen on 1M synthetic SPLADE++-like documents (BENCHMARKS.md, "Seismic"):
+// smaller blocks and fewer kept postings were faster at the same recall
+// there (Lambda 700-1500, BlockSize 8-32, SummaryMass 0.2-0.3 tried).
+// Larger collections may want a larger Lambda (the paper keeps 6,000 of
+// 8.8M documents' postings per term).
+var DefaultSeismicOptions = SeismicOptions{Lambda: 700, BlockSize: 8, SummaryMass: 0.2}
+
+func (o SeismicOptions) validate() error {
+	if o.Lambda < 1 || o.Lambda > 1<<24 {
+		return fmt.Errorf("seismic lambda must be in [1, 2^24], got %d", o.Lambda)
+	}
+	if o.BlockSize < 1 || o.BlockSize > 1<<16 {
+		return fmt.Errorf("seismic block size must be in [1, 65536], got %d", o.BlockSize)
+	}
+	if !(o.SummaryMass > 0 && o.SummaryMass <= 1) {
+		return fmt.Errorf("seismic summary mass must be in (0, 1], got %v", o.SummaryMass)
+	}
+	return nil
+}
+
+// Seismic is the loaded structure; read-only, safe for concurrent use.
+type Seismic struct {
+	Options  SeismicOptions
+	numTerms int
+	docOff   []uint64 // document d's entries: fwdTerm/fwdImp[docOff[d]:docOff[d+1]]
+	fwdTerm  []uint16
+	fwdImp   []uint8
+	termBlk  []uint32 // term t's blocks: termBlk[t]:termBlk[t+1]
+	blkOff   []uint32 // block b's documents: blkDocs[blkOff[b]:blkOff[b+1]]
+	blkDocs  []uint32
+	sumOff   []uint32 // block b's summary: sumTerm/sumVal[sumOff[b]:sumOff[b+1]]
+	sumTerm  []uint16
+	sumVal   []uint8
+}
+
+// TermBlocks returns the blocks of term t, [lo, hi).
+func (sm *Seismic) TermBlocks(t uint32) (lo, hi uint32) { return sm.termBlk[t], sm.termBlk[t+1] }
+
+// BlockDocs returns the documents of block b, increasing.
+func (sm *Seismic) BlockDocs(b uint32) []uint32 { return sm.blkDocs[sm.blkOff[b]:sm.blkOff[b+1]] }
+
+// Summary returns block b's summary: terms (increasing) and their
+// largest impact in the block (u8 impact units).
+func (sm *Seismic) Summary(b uint32) ([]uint16, []uint8) {
+	lo, hi := sm.sumOff[b], sm.sumOff[b+1]
+	return sm.sumTerm[lo:hi], sm.sumVal[lo:hi]
+}
+
+// Doc returns document d's terms (increasing) and impacts.
+func (sm *Seismic) Doc(d uint32) ([]uint16, []uint8) {
+	lo, hi := sm.docOff[d], sm.docOff[d+1]
+	return sm.fwdTerm[lo:hi], sm.fwdImp[lo:hi]
+}
+
+// SeismicStats describe a Seismic structure.
+type SeismicStats struct {
+	Blocks, KeptPostings, SummaryEntries, ForwardEntries int64
+	Bytes                                                int64 // seismic.bin, header included
+}
+
+// Stats returns the structure's sizes.
+func (sm *Seismic) Stats() SeismicStats {
+	return SeismicStats{
+		Blocks: int64(len(sm.blkOff) - 1), KeptPostings: int64(len(sm.blkDocs)),
+		SummaryEntries: int64(len(sm.sumTerm)), ForwardEntries: int64(len(sm.fwdTerm)),
+		Bytes: headerSize + seismicHead + int64(sm.payloadArrays()),
+	}
+}
+
+const fileSeismic = "seismic.bin"
+
+// seismicHead is the fixed part of seismic.bin's payload.
+const seismicHead = 64
+
+func (sm *Seismic) payloadArrays() int {
+	return 8*len(sm.docOff) + 3*len(sm.fwdTerm) + 4*len(sm.termBlk) + 4*len(sm.blkOff) + 4*len(sm.blkDocs) + 4*len(sm.sumOff) + 3*len(sm.sumTerm)
+}
+
+// BuildSeismic builds the Seismic structure of ix in memory. It needs u8
+// impacts (the default) and at most 65,536 terms.
+func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if ix.q != QuantU8 {
+		return nil, fmt.Errorf("seismic: needs an index of u8 impacts, %s has %s", ix.dir, ix.Meta.Quantization)
+	}
+	nd, nt := ix.NumDocs(), ix.NumTerms()
+	if nt > 1<<16 {
+		return nil, fmt.Errorf("seismic: %d terms, more than the 65,536 it stores in 16 bits", nt)
+	}
+	sm := &Seismic{Options: o, numTerms: nt, docOff: make([]uint64, nd+1)}
+	// forward index: count, then fill term by term, so that each
+	// document's terms come out increasing
+	var c Cursor
+	for t := 0; t < nt; t++ {
+		for c.Open(ix, uint32(t)); c.Doc() != End; c.Next() {
+			sm.docOff[c.Doc()+1]++
+		}
+		if err := c.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for d := 0; d < nd; d++ {
+		sm.docOff[d+1] += sm.docOff[d]
+	}
+	sm.fwdTerm = make([]uint16, sm.docOff[nd])
+	sm.fwdImp = make([]uint8, sm.docOff[nd])
+	fill := slices.Clone(sm.docOff[:nd])
+	keptOff := make([]uint64, nt+1)
+	var kept, docs []uint32
+	var imps []uint8
+	for t := 0; t < nt; t++ {
+		docs, imps = docs[:0], imps[:0]
+		var hist [256]int
+		for c.Open(ix, uint32(t)); c.Doc() != End; c.Next() {
+			d, v := c.Doc(), uint8(c.Impact())
+			sm.fwdTerm[fill[d]], sm.fwdImp[fill[d]] = uint16(t), v
+			fill[d]++
+			docs, imps = append(docs, d), append(imps, v)
+			hist[v]++
+		}
+		if err := c.Err(); err != nil {
+			return nil, err
+		}
+		kept = appendTopImpacts(kept, docs, imps, &hist, o.Lambda)
+		keptOff[t+1] = uint64(len(kept))
+	}
+	if len(kept) > math.MaxUint32 {
+		return nil, fmt.Errorf("seismic: %d kept postings, more than 2^32 (lower lambda)", len(kept))
+	}
+	sm.blkDocs = kept
+
+	// blocks and summaries: terms split among workers, concatenated
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	type part struct {
+		nblk    []uint32 // blocks per term of the part
+		blkEnd  []uint32 // per block: end in kept
+		sumLen  []uint32 // per block: summary entries
+		sumTerm []uint16
+		sumVal  []uint8
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for w := range parts {
+		p := &parts[w]
+		t0, t1 := nt*w/workers, nt*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sb summaryBuilder
+			sb.dense = make([]uint8, nt)
+			for t := t0; t < t1; t++ {
+				lo, hi := keptOff[t], keptOff[t+1]
+				n := 0
+				for b := lo; b < hi; b += uint64(o.BlockSize) {
+					e := min(b+uint64(o.BlockSize), hi)
+					before := len(p.sumTerm)
+					p.sumTerm, p.sumVal = sb.summarize(sm, kept[b:e], o.SummaryMass, p.sumTerm, p.sumVal)
+					p.blkEnd = append(p.blkEnd, uint32(e))
+					p.sumLen = append(p.sumLen, uint32(len(p.sumTerm)-before))
+					n++
+				}
+				p.nblk = append(p.nblk, uint32(n))
+			}
+		}()
+	}
+	wg.Wait()
+	sm.termBlk = make([]uint32, 1, nt+1)
+	sm.blkOff = []uint32{0}
+	sm.sumOff = []uint32{0}
+	var sumTotal uint64
+	for _, p := range parts {
+		sumTotal += uint64(len(p.sumTerm))
+	}
+	if sumTotal > math.MaxUint32 {
+		return nil, fmt.Errorf("seismic: %d summary entries, more than 2^32 (lower lambda or the summary mass, or raise the block size)", sumTotal)
+	}
+	sm.sumTerm = make([]uint16, 0, sumTotal)
+	sm.sumVal = make([]uint8, 0, sumTotal)
+	for i := range parts {
+		p := &parts[i]
+		for _, n := range p.nblk {
+			sm.termBlk = append(sm.termBlk, sm.termBlk[len(sm.termBlk)-1]+n)
+		}
+		sm.blkOff = append(sm.blkOff, p.blkEnd...)
+		for _, n := range p.sumLen {
+			sm.sumOff = append(sm.sumOff, sm.sumOff[len(sm.sumOff)-1]+n)
+		}
+		sm.sumTerm = append(sm.sumTerm, p.sumTerm...)
+		sm.sumVal = append(sm.sumVal, p.sumVal...)
+		*p = part{}
+	}
+	return sm, nil
+}
+
+// summaryBuilder is the scratch memory of block summaries.
+type summaryBuilder struct {
+	dense         []uint8 // per term: the block's largest impact so far
+	touched, ties []uint16
+}
+
+// summarize appends the summary of the block of documents docs: per term,
+// its largest impact in the block; of those, the largest until they sum
+// to mass x the total, found by a histogram of the values (all above the
+// cut value v, then those at v by increasing term); stored by increasing
+// term.
+func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64, sumTerm []uint16, sumVal []uint8) ([]uint16, []uint8) {
+	dense := sb.dense
+	touched := sb.touched[:0]
+	var total int
+	for _, d := range docs {
+		terms, imps := sm.Doc(d)
+		for i, u := range terms {
+			v := imps[i]
+			if v == 0 {
+				continue
+			}
+			if dense[u] == 0 {
+				touched = append(touched, u)
+			}
+			if v > dense[u] {
+				total += int(v) - int(dense[u])
+				dense[u] = v
+			}
+		}
+	}
+	var hist [256]int
+	for _, u := range touched {
+		hist[dense[u]]++
+	}
+	target := mass * float64(total)
+	acc, v := 0, 255
+	for ; v > 0 && float64(acc+v*hist[v]) < target; v-- {
+		acc += v * hist[v]
+	}
+	first := len(sumTerm)
+	ties := sb.ties[:0]
+	for _, u := range touched {
+		switch x := int(dense[u]); {
+		case x > v:
+			sumTerm = append(sumTerm, u)
+		case x == v:
+			ties = append(ties, u)
+		}
+	}
+	slices.Sort(ties)
+	for _, u := range ties {
+		if float64(acc) >= target {
+			break
+		}
+		acc += v
+		sumTerm = append(sumTerm, u)
+	}
+	slices.Sort(sumTerm[first:])
+	for _, u := range sumTerm[first:] {
+		sumVal = append(sumVal, dense[u])
+	}
+	for _, u := range touched {
+		dense[u] = 0
+	}
+	sb.touched, sb.ties = touched, ties
+	return sumTerm, sumVal
+}
+
+// appendTopImpacts appends to kept the lambda documents of largest impact
+// (ties by increasing document), in increasing document order; hist
+// counts the impacts.
+func appendTopImpacts(kept, docs []uint32, imps []uint8, hist *[256]int, lambda int) []uint32 {
+	if len(docs) <= lambda {
+		return append(kept, docs...)
+	}
+	// the impact of rank lambda, cut: all above it, and those at it by
+	// increasing document until lambda
+	above, cut := 0, 255
+	for ; cut > 0 && above+hist[cut] < lambda; cut-- {
+		above += hist[cut]
+	}
+	ties := lambda - above
+	for i, d := range docs {
+		v := int(imps[i])
+		if v > cut || (v == cut && ties > 0) {
+			if v == cut {
+				ties--
+			}
+			kept = append(kept, d)
+		}
+	}
+	return kept
+}
+
+// WriteSeismic builds the Seismic structure of ix and adds it to the
+// index as seismic.bin, replacing any: written to a temporary file,
+// fsynced, renamed into place and the directory fsynced, so that a crash
+// leaves either the old file or the new one. The index then serves it.
+func (ix *Index) WriteSeismic(o SeismicOptions) (*Seismic, error) {
+	sm, err := BuildSeismic(ix, o)
+	if err != nil {
+		return nil, err
+	}
+	tmp := fileSeismic + ".tmp"
+	os.Remove(filepath.Join(ix.dir, tmp))
+	fw, err := createFile(ix.dir, tmp)
+	if err != nil {
+		return nil, err
+	}
+	fw.kind = seismicKind
+	err = sm.write(fw, ix)
+	if cerr := fw.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(filepath.Join(ix.dir, tmp), filepath.Join(ix.dir, fileSeismic))
+	}
+	if err == nil {
+		err = syncDir(ix.dir)
+	}
+	if err != nil {
+		os.Remove(filepath.Join(ix.dir, tmp))
+		return nil, fmt.Errorf("writing %s: %w", filepath.Join(ix.dir, fileSeismic), err)
+	}
+	ix.seisMu.Lock()
+	ix.seis, ix.seisErr = sm, nil
+	ix.seisMu.Unlock()
+	return sm, nil
+}
+
+const seismicKind = "SEIS"
+
+func (sm *Seismic) write(fw *fileWriter, ix *Index) error {
+	head := make([]byte, seismicHead)
+	le := binary.LittleEndian
+	le.PutUint32(head[0:], uint32(ix.NumDocs()))
+	le.PutUint32(head[4:], uint32(ix.NumTerms()))
+	le.PutUint32(head[8:], uint32(sm.Options.Lambda))
+	le.PutUint32(head[12:], uint32(sm.Options.BlockSize))
+	le.PutUint64(head[16:], math.Float64bits(sm.Options.SummaryMass))
+	le.PutUint64(head[24:], uint64(len(sm.fwdTerm)))
+	le.PutUint64(head[32:], uint64(len(sm.blkOff)-1))
+	le.PutUint64(head[40:], uint64(len(sm.blkDocs)))
+	le.PutUint64(head[48:], uint64(len(sm.sumTerm)))
+	if _, err := fw.Write(head); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 1<<16)
+	flush := func() error {
+		_, err := fw.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	put := func(n int, add func([]byte) []byte) error {
+		if len(buf)+n > cap(buf) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		buf = add(buf)
+		return nil
+	}
+	for _, v := range sm.docOff {
+		if err := put(8, func(b []byte) []byte { return le.AppendUint64(b, v) }); err != nil {
+			return err
+		}
+	}
+	for _, a := range [][]uint32{sm.termBlk, sm.blkOff, sm.sumOff, sm.blkDocs} {
+		for _, v := range a {
+			if err := put(4, func(b []byte) []byte { return le.AppendUint32(b, v) }); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range [][]uint16{sm.fwdTerm, sm.sumTerm} {
+		for _, v := range a {
+			if err := put(2, func(b []byte) []byte { return le.AppendUint16(b, v) }); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if _, err := fw.Write(sm.fwdImp); err != nil {
+		return err
+	}
+	_, err := fw.Write(sm.sumVal)
+	return err
+}
+
+// Seismic returns the index's Seismic structure, read from seismic.bin
+// on first use (header, checksum and every offset and id verified).
+func (ix *Index) Seismic() (*Seismic, error) {
+	ix.seisMu.Lock()
+	defer ix.seisMu.Unlock()
+	if ix.seis == nil && ix.seisErr == nil {
+		ix.seis, ix.seisErr = ix.readSeismic()
+	}
+	return ix.seis, ix.seisErr
+}
+
+// HasSeismic reports whether the index has a Seismic structure.
+func (ix *Index) HasSeismic() bool {
+	ix.seisMu.Lock()
+	built := ix.seis != nil
+	ix.seisMu.Unlock()
+	if built {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(ix.dir, fileSeismic))
+	return err == nil
+}
+
+func (ix *Index) readSeismic() (*Seismic, error) {
+	path := filepath.Join(ix.dir, fileSeismic)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: the index has no Seismic structure (add one with splade index --seismic)", ix.dir)
+		}
+		return nil, err
+	}
+	m, err := openMappedKind(ix.dir, fileSeismic, seismicKind)
+	if err != nil {
+		return nil, err
+	}
+	defer m.close()
+	sm, err := parseSeismic(m.payload, ix.NumDocs(), ix.NumTerms())
+	if err != nil {
+		return nil, fmt.Errorf("%s: corrupted index: %w", path, err)
+	}
+	return sm, nil
+}
+
+// parseSeismic decodes and checks a seismic.bin payload; every offset is
+// checked to be in order and in bounds and every id against the index, so
+// that a corrupted file is an error and never an out-of-range access.
+func parseSeismic(p []byte, nd, nt int) (*Seismic, error) {
+	if len(p) < seismicHead {
+		return nil, fmt.Errorf("payload of %d bytes, shorter than its %d-byte head", len(p), seismicHead)
+	}
+	le := binary.LittleEndian
+	if d, t := le.Uint32(p[0:]), le.Uint32(p[4:]); int(d) != nd || int(t) != nt {
+		return nil, fmt.Errorf("built for %d documents and %d terms, the index has %d and %d", d, t, nd, nt)
+	}
+	o := SeismicOptions{Lambda: int(le.Uint32(p[8:])), BlockSize: int(le.Uint32(p[12:])), SummaryMass: math.Float64frombits(le.Uint64(p[16:]))}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	F, NB, K, S := le.Uint64(p[24:]), le.Uint64(p[32:]), le.Uint64(p[40:]), le.Uint64(p[48:])
+	const big = 1 << 40
+	if F > big || NB > math.MaxUint32-1 || K > math.MaxUint32 || S > math.MaxUint32 {
+		return nil, fmt.Errorf("implausible counts: %d forward entries, %d blocks, %d kept postings, %d summary entries", F, NB, K, S)
+	}
+	want := uint64(seismicHead) + 8*uint64(nd+1) + 4*uint64(nt+1) + 8*(NB+1) + 4*K + 3*F + 3*S
+	if uint64(len(p)) != want {
+		return nil, fmt.Errorf("payload of %d bytes, its counts need %d", len(p), want)
+	}
+	sm := &Seismic{Options: o, numTerms: nt}
+	q := p[seismicHead:]
+	take := func(n uint64) []byte { b := q[:n]; q = q[n:]; return b }
+	u64s := func(n uint64) []uint64 {
+		b, out := take(8*n), make([]uint64, n)
+		for i := range out {
+			out[i] = le.Uint64(b[8*i:])
+		}
+		return out
+	}
+	u32s := func(n uint64) []uint32 {
+		b, out := take(4*n), make([]uint32, n)
+		for i := range out {
+			out[i] = le.Uint32(b[4*i:])
+		}
+		return out
+	}
+	u16s := func(n uint64) []uint16 {
+		b, out := take(2*n), make([]uint16, n)
+		for i := range out {
+			out[i] = le.Uint16(b[2*i:])
+		}
+		return out
+	}
+	sm.docOff = u64s(uint64(nd) + 1)
+	sm.termBlk = u32s(uint64(nt) + 1)
+	sm.blkOff = u32s(NB + 1)
+	sm.sumOff = u32s(NB + 1)
+	sm.blkDocs = u32s(K)
+	sm.fwdTerm = u16s(F)
+	sm.sumTerm = u16s(S)
+	sm.fwdImp = slices.Clone(take(F))
+	sm.sumVal = slices.Clone(take(S))
+	if err := offsetsOK("document offsets", sm.docOff, F, false); err != nil {
+		return nil, err
+	}
+	if err := offsetsOK("term blocks", sm.termBlk, NB, false); err != nil {
+		return nil, err
+	}
+	if err := offsetsOK("block documents", sm.blkOff, K, true); err != nil {
+		return nil, err
+	}
+	if err := offsetsOK("summary offsets", sm.sumOff, S, false); err != nil {
+		return nil, err
+	}
+	for b := 0; b+1 < len(sm.blkOff); b++ {
+		if n := sm.blkOff[b+1] - sm.blkOff[b]; int(n) > o.BlockSize {
+			return nil, fmt.Errorf("block %d holds %d documents, more than the block size %d", b, n, o.BlockSize)
+		}
+	}
+	for i, d := range sm.blkDocs {
+		if int(d) >= nd {
+			return nil, fmt.Errorf("kept posting %d names document %d of %d", i, d, nd)
+		}
+	}
+	for _, a := range [][]uint16{sm.fwdTerm, sm.sumTerm} {
+		for i, t := range a {
+			if int(t) >= nt {
+				return nil, fmt.Errorf("entry %d names term %d of %d", i, t, nt)
+			}
+		}
+	}
+	return sm, nil
+}
+
+// offsetsOK checks that offs starts at 0, ends at end and never decreases
+// (strictly increases with strict).
+func offsetsOK[T uint32 | uint64](what string, offs []T, end uint64, strict bool) error {
+	if offs[0] != 0 || uint64(offs[len(offs)-1]) != end {
+		return fmt.Errorf("%s run from %d to %d, not 0 to %d", what, offs[0], offs[len(offs)-1], end)
+	}
+	for i := 1; i < len(offs); i++ {
+		if offs[i] < offs[i-1] || (strict && offs[i] == offs[i-1]) {
+			return fmt.Errorf("%s out of order at %d", what, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+//go:build amd64
+
+package index
+
+import "golang.org/x/sys/cpu"
+
+// useDotAVX2: tests switch it off to compare with the portable loop.
+var useDotAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// dotAVX2 is dotPortable over n entries, n a multiple of 8, eight lanes
+// at a time (VPGATHERDPS); the caller guarantees every term indexes qw.
+//
+//go:noescape
+func dotAVX2(qw *float32, terms *uint16, vals *uint8, n int) float32

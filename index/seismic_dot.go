@@ -1,0 +1,42 @@
+package index
+
+// Scoring a document or a summary against a query is a sparse-dense dot
+// product: per entry, one lookup of the query's dense weight by term. It is
+// what Seismic search spends most of its time in (every document of a
+// visited block is scored through the forward index), so on amd64 with
+// AVX2 it gathers eight weights at a time (seismic_amd64.s); the portable
+// loop is the reference it is tested against (TestDotMatchesPortable).
+
+// DocScore returns the inner product of dense query weights qw (indexed by
+// term, len >= the index's terms) and document d's impacts, in float32:
+// an estimate for filtering, accurate to a relative ~1e-6; exact scores
+// are the caller's float64 sum in its own order.
+func (sm *Seismic) DocScore(d uint32, qw []float32) float32 {
+	lo, hi := sm.docOff[d], sm.docOff[d+1]
+	return dot(qw, sm.fwdTerm[lo:hi], sm.fwdImp[lo:hi], sm.numTerms)
+}
+
+// SummaryScore returns the inner product of qw and block b's summary.
+func (sm *Seismic) SummaryScore(b uint32, qw []float32) float32 {
+	lo, hi := sm.sumOff[b], sm.sumOff[b+1]
+	return dot(qw, sm.sumTerm[lo:hi], sm.sumVal[lo:hi], sm.numTerms)
+}
+
+// dot is sum over i of qw[terms[i]] x vals[i]; every term is below nt.
+func dot(qw []float32, terms []uint16, vals []uint8, nt int) float32 {
+	if useDotAVX2 && len(qw) >= nt && len(terms) >= 8 {
+		n := len(terms) &^ 7
+		s := dotAVX2(&qw[0], &terms[0], &vals[0], n)
+		return s + dotPortable(qw, terms[n:], vals[n:len(terms)])
+	}
+	return dotPortable(qw, terms, vals)
+}
+
+func dotPortable(qw []float32, terms []uint16, vals []uint8) float32 {
+	var s float32
+	vals = vals[:len(terms)]
+	for i, u := range terms {
+		s += qw[u] * float32(vals[i])
+	}
+	return s
+}

@@ -1,0 +1,8 @@
+//go:build !amd64
+
+package index
+
+// useDotAVX2: no vector path in the portable build.
+var useDotAVX2 = false
+
+func dotAVX2(qw *float32, terms *uint16, vals *uint8, n int) float32 { panic("unreachable") }

@@ -1,0 +1,337 @@
+package index
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// postingsOf returns every posting of every term: docs and u8 impacts.
+func postingsOf(t *testing.T, ix *Index) ([][]uint32, [][]uint8) {
+	t.Helper()
+	docs, imps := make([][]uint32, ix.NumTerms()), make([][]uint8, ix.NumTerms())
+	var c Cursor
+	for term := range docs {
+		for c.Open(ix, uint32(term)); c.Doc() != End; c.Next() {
+			docs[term] = append(docs[term], c.Doc())
+			imps[term] = append(imps[term], uint8(c.Impact()))
+		}
+		if err := c.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return docs, imps
+}
+
+// TestSeismicStructure checks a built structure against its definition,
+// computed independently from the postings: the forward index, the kept
+// postings (largest impacts, ties by document), the blocks and the
+// summaries; and that seismic.bin reads back identical.
+func TestSeismicStructure(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, randomDocs(3000, 400, 5), BuildOptions{Reorder: true})
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if ix.HasSeismic() {
+		t.Fatal("a new index has a Seismic structure")
+	}
+	if _, err := ix.Seismic(); err == nil || !strings.Contains(err.Error(), "--seismic") {
+		t.Fatalf("Seismic() without seismic.bin: %v", err)
+	}
+	pdocs, pimps := postingsOf(t, ix)
+	for _, o := range []SeismicOptions{{Lambda: 50, BlockSize: 7, SummaryMass: 0.3}, {Lambda: 1 << 20, BlockSize: 16, SummaryMass: 1}, {Lambda: 1, BlockSize: 1, SummaryMass: 0.01}} {
+		sm, err := ix.WriteSeismic(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// forward index
+		fwd := make([][]uint16, ix.NumDocs())
+		fimp := make([][]uint8, ix.NumDocs())
+		for term := range pdocs {
+			for i, d := range pdocs[term] {
+				fwd[d] = append(fwd[d], uint16(term))
+				fimp[d] = append(fimp[d], pimps[term][i])
+			}
+		}
+		for d := range fwd {
+			terms, imps := sm.Doc(uint32(d))
+			if !slices.Equal(terms, fwd[d]) || !slices.Equal(imps, fimp[d]) {
+				t.Fatalf("%+v: forward entry of document %d differs", o, d)
+			}
+		}
+		for term := range pdocs {
+			// kept: sort by (impact desc, doc asc), take Lambda, by doc
+			idx := make([]int, len(pdocs[term]))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortStableFunc(idx, func(a, b int) int { return int(pimps[term][b]) - int(pimps[term][a]) })
+			var want []uint32
+			for _, i := range idx[:min(len(idx), o.Lambda)] {
+				want = append(want, pdocs[term][i])
+			}
+			slices.Sort(want)
+			lo, hi := sm.TermBlocks(uint32(term))
+			var got []uint32
+			for b := lo; b < hi; b++ {
+				bd := sm.BlockDocs(b)
+				if len(bd) == 0 || len(bd) > o.BlockSize || (b+1 < hi && len(bd) != o.BlockSize) {
+					t.Fatalf("%+v: term %d block %d holds %d documents", o, term, b, len(bd))
+				}
+				got = append(got, bd...)
+				checkSummary(t, o, sm, b, fwd, fimp)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%+v: term %d keeps %v, want %v", o, term, got, want)
+			}
+		}
+		ix2, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm2, err := ix2.Seismic()
+		ix2.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(sm, sm2) {
+			t.Fatalf("%+v: seismic.bin reads back different", o)
+		}
+		if st := sm.Stats(); st.Bytes != fileSize(t, filepath.Join(ix.Dir(), fileSeismic)) {
+			t.Fatalf("Stats().Bytes %d, file size %d", st.Bytes, fileSize(t, filepath.Join(ix.Dir(), fileSeismic)))
+		}
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// checkSummary checks block b's summary: per term the block's largest
+// impact; the entries kept are the largest ones (ties by term) and the
+// fewest that reach the mass.
+func checkSummary(t *testing.T, o SeismicOptions, sm *Seismic, b uint32, fwd [][]uint16, fimp [][]uint8) {
+	t.Helper()
+	maxima := map[uint16]uint8{}
+	total := 0
+	for _, d := range sm.BlockDocs(b) {
+		for i, u := range fwd[d] {
+			maxima[u] = max(maxima[u], fimp[d][i])
+		}
+	}
+	type e struct {
+		u uint16
+		v uint8
+	}
+	var all []e
+	for u, v := range maxima {
+		all = append(all, e{u, v})
+		total += int(v)
+	}
+	slices.SortFunc(all, func(a, b e) int {
+		if a.v != b.v {
+			return int(b.v) - int(a.v)
+		}
+		return int(a.u) - int(b.u)
+	})
+	var want []uint16
+	acc := 0
+	for _, x := range all {
+		if x.v == 0 || float64(acc) >= o.SummaryMass*float64(total) {
+			break
+		}
+		want = append(want, x.u)
+		acc += int(x.v)
+	}
+	slices.Sort(want)
+	terms, vals := sm.Summary(b)
+	if !slices.Equal(terms, want) {
+		t.Fatalf("%+v: block %d summary terms %v, want %v", o, b, terms, want)
+	}
+	for i, u := range terms {
+		if vals[i] != maxima[u] {
+			t.Fatalf("block %d summary of term %d is %d, the block's maximum %d", b, u, vals[i], maxima[u])
+		}
+	}
+}
+
+// TestSeismicErrors: options out of range, an index of float impacts,
+// a corrupted seismic.bin (checksum) and crafted payloads whose checksum
+// holds but whose contents do not (parseSeismic) are errors.
+func TestSeismicErrors(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, randomDocs(500, 100, 6), BuildOptions{})
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for _, o := range []SeismicOptions{{0, 16, 0.5}, {10, 0, 0.5}, {10, 16, 0}, {10, 16, 1.5}} {
+		if _, err := ix.WriteSeismic(o); err == nil {
+			t.Errorf("options %+v accepted", o)
+		}
+	}
+	sm, err := ix.WriteSeismic(SeismicOptions{Lambda: 40, BlockSize: 8, SummaryMass: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(ix.Dir(), fileSeismic)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	if _, err := ix2.Seismic(); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("flipped byte: %v", err)
+	}
+	// a valid payload, then each kind of crafted damage
+	good := encodeSeismic(t, sm, ix)
+	if _, err := parseSeismic(good, ix.NumDocs(), ix.NumTerms()); err != nil {
+		t.Fatal(err)
+	}
+	for name, damage := range map[string]func(p []byte){
+		"docs":       func(p []byte) { p[0]++ },
+		"lambda":     func(p []byte) { clear(p[8:12]) },
+		"length":     func(p []byte) { p[24]++ },
+		"doc offset": func(p []byte) { p[seismicHead+8] = 0xff },
+		"block doc": func(p []byte) {
+			o := seismicHead + 8*(ix.NumDocs()+1) + 4*(ix.NumTerms()+1) + 8*len(sm.blkOff)
+			p[o+3] = 0xff
+		},
+		"forward term":  func(p []byte) { o := len(p) - 3*len(sm.fwdTerm) - 3*len(sm.sumTerm); p[o+1] = 0xff },
+		"term blocks":   func(p []byte) { p[seismicHead+8*(ix.NumDocs()+1)+4*ix.NumTerms()]++ },
+		"block offsets": func(p []byte) { p[seismicHead+8*(ix.NumDocs()+1)+4*(ix.NumTerms()+1)+4] = 0xff },
+	} {
+		p := slices.Clone(good)
+		damage(p)
+		if _, err := parseSeismic(p, ix.NumDocs(), ix.NumTerms()); err == nil {
+			t.Errorf("%s damaged: accepted", name)
+		}
+	}
+
+	f16 := t.TempDir()
+	build(t, f16, randomDocs(100, 50, 7), BuildOptions{Quantize: QuantF16})
+	ix3, err := Open(f16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix3.Close()
+	if _, err := ix3.WriteSeismic(DefaultSeismicOptions); err == nil || !strings.Contains(err.Error(), "u8") {
+		t.Fatalf("f16 index: %v", err)
+	}
+}
+
+// encodeSeismic returns sm's seismic.bin payload.
+func encodeSeismic(t testing.TB, sm *Seismic, ix *Index) []byte {
+	dir := t.TempDir()
+	fw, err := createFile(dir, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.kind = seismicKind
+	if err := sm.write(fw, ix); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[headerSize:]
+}
+
+// FuzzParseSeismic: no payload makes parseSeismic panic, and what it
+// accepts is safe to walk.
+func FuzzParseSeismic(f *testing.F) {
+	dir := f.TempDir()
+	build(f, dir, randomDocs(60, 30, 8), BuildOptions{})
+	ix, err := Open(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer ix.Close()
+	sm, err := BuildSeismic(ix, SeismicOptions{Lambda: 10, BlockSize: 4, SummaryMass: 0.5})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := encodeSeismic(f, sm, ix)
+	f.Add(good)
+	f.Add(good[:len(good)-1])
+	f.Fuzz(func(t *testing.T, p []byte) {
+		sm, err := parseSeismic(p, ix.NumDocs(), ix.NumTerms())
+		if err != nil {
+			return
+		}
+		for term := range ix.NumTerms() {
+			lo, hi := sm.TermBlocks(uint32(term))
+			for b := lo; b < hi; b++ {
+				sm.Summary(b)
+				for _, d := range sm.BlockDocs(b) {
+					sm.Doc(d)
+				}
+			}
+		}
+	})
+}
+
+// TestDotMatchesPortable compares the vector dot product with the
+// portable loop on every length up to 70 (tails included) and on term ids
+// at both ends of the query vector; float32 sums in another order agree to
+// a relative 1e-6 of the sum of the products' magnitudes.
+func TestDotMatchesPortable(t *testing.T) {
+	if !useDotAVX2 {
+		t.Skip("no vector dot product on this machine")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	const nt = 30522
+	qw := make([]float32, nt)
+	for i := range qw {
+		if r.IntN(4) == 0 {
+			qw[i] = r.Float32() * 3
+		}
+	}
+	for n := 0; n <= 70; n++ {
+		for rep := 0; rep < 20; rep++ {
+			terms, vals := make([]uint16, n), make([]uint8, n)
+			var mag float64
+			for i := range terms {
+				switch rep {
+				case 0:
+					terms[i] = nt - 1
+				case 1:
+					terms[i] = 0
+				default:
+					terms[i] = uint16(r.IntN(nt))
+				}
+				vals[i] = uint8(r.IntN(256))
+				mag += math.Abs(float64(qw[terms[i]]) * float64(vals[i]))
+			}
+			got, want := dot(qw, terms, vals, nt), dotPortable(qw, terms, vals)
+			if math.Abs(float64(got)-float64(want)) > 1e-6*mag {
+				t.Fatalf("n=%d: vector %v, portable %v", n, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package search
+
+import (
+	"slices"
+)
+
+// DefaultHeapFactor and DefaultSeismicQueryCut are the Seismic knobs used
+// when Options.HeapFactor or Options.QueryCut is 0. With
+// index.DefaultSeismicOptions they were chosen on 1M synthetic
+// SPLADE++-like documents (splade bench-search --modes seismic): recall@10
+// ~0.96 at ~60x the speed of exhaustive search; see BENCHMARKS.md.
+const (
+	DefaultHeapFactor      = 0.8
+	DefaultSeismicQueryCut = 0.7
+)
+
+// seismicScratch is the per-goroutine memory of Seismic search.
+type seismicScratch struct {
+	seen    []uint64 // bitmap of the documents scored by this query
+	marked  []uint32 // the documents set in seen, to clear it
+	rank    []int32  // per term: 1 + its position in sc.terms, 0 outside the query
+	contrib []float64
+	heavy   []qterm
+	bscore  []float32
+	border  []uint32
+}
+
+// seismic is Seismic's query processor (Bruch et al., SIGIR 2024) over
+// the index's Seismic structure (index.Seismic): the heaviest query terms
+// that carry a cut fraction of the query's weight are visited by
+// decreasing weight; for each, the summaries of its blocks are scored
+// against the query (a dense vector: one lookup per summary entry) and
+// the blocks visited by decreasing summary score until, the top k full,
+// a summary score misses heapFactor x the k-th score; the documents of a
+// visited block are scored exactly through the forward index, once each.
+// Summaries keep only part of their mass (index.SeismicOptions), so they
+// are estimates, not bounds: heapFactor < 1 visits more blocks (recall),
+// > 1 fewer (speed).
+//
+// A document's score is the searcher's exact score: its products are
+// summed in the score order, as every processor does, so documents found
+// score as in exhaustive search, bit for bit. With every posting kept,
+// full summaries, cut 1 and heap factor 1 the search is exact (the
+// summaries are then upper bounds): TestSeismicExactSettings.
+func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64) error {
+	sm, err := s.ix.Seismic()
+	if err != nil {
+		return err
+	}
+	ss := &sc.ss
+	nd, nt := s.ix.NumDocs(), s.ix.NumTerms()
+	if len(ss.seen) != (nd+63)/64 || len(ss.rank) != nt {
+		ss.seen = make([]uint64, (nd+63)/64)
+		ss.rank = make([]int32, nt)
+	}
+	for i, qt := range sc.terms {
+		ss.rank[qt.t] = int32(i + 1)
+	}
+	ss.contrib = slices.Grow(ss.contrib[:0], len(sc.terms))[:len(sc.terms)]
+	clear(ss.contrib)
+	defer func() {
+		for _, qt := range sc.terms {
+			ss.rank[qt.t] = 0
+		}
+		for _, d := range ss.marked {
+			ss.seen[d>>6] = 0
+		}
+		ss.marked = ss.marked[:0]
+	}()
+	heavy := append(ss.heavy[:0], s.pruneQuery(sc, cut)...)
+	ss.heavy = heavy
+	slices.SortFunc(heavy, func(a, b qterm) int {
+		if a.w != b.w {
+			if a.w > b.w {
+				return -1
+			}
+			return 1
+		}
+		return int(int64(a.t) - int64(b.t))
+	})
+	qw := sc.qw
+	top := &sc.top
+	for _, qt := range heavy {
+		b0, b1 := sm.TermBlocks(qt.t)
+		ss.bscore = slices.Grow(ss.bscore[:0], int(b1-b0))[:b1-b0]
+		ss.border = ss.border[:0]
+		for b := b0; b < b1; b++ {
+			ss.bscore[b-b0] = sm.SummaryScore(b, qw)
+			ss.border = append(ss.border, b-b0)
+		}
+		slices.SortFunc(ss.border, func(a, b uint32) int {
+			if ss.bscore[a] != ss.bscore[b] {
+				if ss.bscore[a] > ss.bscore[b] {
+					return -1
+				}
+				return 1
+			}
+			return int(a) - int(b)
+		})
+		for _, bi := range ss.border {
+			// float32 sums: a relative 1e-5 keeps their rounding from
+			// skipping what an exact sum would visit
+			theta := top.threshold()
+			if float64(ss.bscore[bi])*(1+1e-5) < heapFactor*theta {
+				break // the threshold only rises and the scores only fall
+			}
+			for _, d := range sm.BlockDocs(b0 + bi) {
+				if ss.seen[d>>6]&(1<<(d&63)) != 0 {
+					continue
+				}
+				ss.seen[d>>6] |= 1 << (d & 63)
+				ss.marked = append(ss.marked, d)
+				if float64(sm.DocScore(d, qw))*(1+1e-5) < theta {
+					continue
+				}
+				terms, imps := sm.Doc(d)
+				// the exact score, in the score order
+				for i, u := range terms {
+					if r := ss.rank[u]; r != 0 {
+						ss.contrib[r-1] = float64(sc.terms[r-1].w) * float64(imps[i])
+					}
+				}
+				var score float64
+				for j, v := range ss.contrib {
+					if v != 0 {
+						score += v
+						ss.contrib[j] = 0
+					}
+				}
+				top.push(score, d)
+			}
+		}
+	}
+	return nil
+}

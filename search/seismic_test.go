@@ -1,0 +1,99 @@
+package search
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/sparse"
+)
+
+// TestSeismicExactSettings: with every posting kept, whole summaries (then
+// upper bounds of their blocks' scores), every query term and heap factor
+// 1, Seismic search must return exhaustive search's hits, scores included.
+func TestSeismicExactSettings(t *testing.T) {
+	docs := randomCorpus(5000, 1500, 4)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	q0 := randomVector(rand.New(rand.NewPCG(1, 1)), 1500, 10)
+	if _, err := s.Search(q0, Options{K: 10, Mode: Seismic}); err == nil || !strings.Contains(err.Error(), "--seismic") {
+		t.Fatalf("seismic search without the structure: %v", err)
+	}
+	if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: ix.NumDocs(), BlockSize: 8, SummaryMass: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for qi := 0; qi < 40; qi++ {
+		q := randomVector(r, 1500, 1+r.IntN(50))
+		for _, k := range []int{1, 10, 100} {
+			want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Search(q, Options{K: k, Mode: Seismic, QueryCut: 1, HeapFactor: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameHits(got, want); d != "" {
+				t.Fatalf("query %d k=%d: seismic differs from exhaustive: %s", qi, k, d)
+			}
+		}
+	}
+}
+
+// TestSeismicApproximate: with pruned postings and summaries, every hit
+// still carries its exact score, hits come best first, and recall falls
+// as the heap factor rises.
+func TestSeismicApproximate(t *testing.T) {
+	docs := randomCorpus(5000, 1500, 5)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: 200, BlockSize: 16, SummaryMass: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(ix)
+	r := rand.New(rand.NewPCG(2, 5))
+	var queries []sparse.Record
+	for i := 0; i < 60; i++ {
+		queries = append(queries, sparse.Record{ID: fmt.Sprint(i), Vector: randomVector(r, 1500, 20)})
+	}
+	exact, err := s.SearchBatch(queries, Options{K: 10, Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.SearchBatch(queries, Options{K: ix.NumDocs(), Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := 1.0
+	for _, hf := range []float64{0.5, 1, 2, 4} {
+		got, err := s.SearchBatch(queries, Options{K: 10, Mode: Seismic, HeapFactor: hf, QueryCut: 1}, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for qi, hits := range got {
+			score := map[uint32]float64{}
+			for _, h := range all[qi] {
+				score[h.Doc] = h.Score
+			}
+			for i, h := range hits {
+				if h.Score != score[h.Doc] {
+					t.Fatalf("hf %v query %d: document %d scores %v, exhaustive %v", hf, qi, h.Doc, h.Score, score[h.Doc])
+				}
+				if i > 0 && h.Score > hits[i-1].Score {
+					t.Fatalf("hf %v query %d: hits not sorted", hf, qi)
+				}
+			}
+		}
+		rec := Recall(got, exact)
+		t.Logf("heap factor %v: recall@10 %.4f", hf, rec)
+		if rec > prev+1e-12 {
+			t.Fatalf("recall rose from %v to %v at heap factor %v", prev, rec, hf)
+		}
+		prev = rec
+	}
+	if prev > 0.9 {
+		t.Fatalf("heap factor 4 keeps recall %v: the knob prunes nothing", prev)
+	}
+}
