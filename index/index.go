@@ -74,9 +74,11 @@ type Index struct {
 
 	passages *passageMap // nil on a document index
 
-	seisMu  sync.Mutex // guards the Seismic structure, read on first use
-	seis    *Seismic
-	seisErr error
+	seisMu     sync.Mutex // guards the Seismic structure, read on first use
+	seis       *Seismic
+	seisErr    error
+	fwdChecked bool // whether ForwardIndex looked for seismic.bin
+	fwdPresent bool
 }
 
 // termInfo is a parsed terms.bin record.

@@ -46,6 +46,21 @@ func TestSeismicStructure(t *testing.T) {
 	if _, err := ix.Seismic(); err == nil || !strings.Contains(err.Error(), "--seismic") {
 		t.Fatalf("Seismic() without seismic.bin: %v", err)
 	}
+	// a missing structure is not remembered: added later through another
+	// handle of the same index, it is found
+	other, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Seismic(); err == nil {
+		t.Fatal("Seismic() before the file exists")
+	}
+	defer func() {
+		if _, err := other.Seismic(); err != nil {
+			t.Errorf("Seismic() once seismic.bin was added: %v", err)
+		}
+	}()
 	pdocs, pimps := postingsOf(t, ix)
 	for _, o := range []SeismicOptions{{Lambda: 50, BlockSize: 7, SummaryMass: 0.3}, {Lambda: 1 << 20, BlockSize: 16, SummaryMass: 1}, {Lambda: 1, BlockSize: 1, SummaryMass: 0.01}} {
 		sm, err := ix.WriteSeismic(o)
@@ -178,7 +193,7 @@ func TestSeismicErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	for _, o := range []SeismicOptions{{0, 16, 0.5}, {10, 0, 0.5}, {10, 16, 0}, {10, 16, 1.5}} {
+	for _, o := range []SeismicOptions{{-1, 16, 0.5}, {10, 0, 0.5}, {10, 16, 0}, {10, 16, 1.5}} {
 		if _, err := ix.WriteSeismic(o); err == nil {
 			t.Errorf("options %+v accepted", o)
 		}
@@ -333,5 +348,35 @@ func TestDotMatchesPortable(t *testing.T) {
 				t.Fatalf("n=%d: vector %v, portable %v", n, got, want)
 			}
 		}
+	}
+}
+
+// TestAutoLambda: Lambda 0 resolves to 700 up to 1M documents and grows
+// as N^(2/3) above; the structure records the resolved value.
+func TestAutoLambda(t *testing.T) {
+	for _, c := range []struct{ n, want int }{{5000, 700}, {100_000, 700}, {1_000_000, 700}, {2_000_000, 1111}, {8_800_000, 2984}} {
+		if got := AutoLambda(c.n); got != c.want {
+			t.Errorf("AutoLambda(%d) = %d, want %d", c.n, got, c.want)
+		}
+	}
+	if o := (SeismicOptions{BlockSize: 8, SummaryMass: 0.2}).Resolve(10); o.Lambda != 700 {
+		t.Errorf("Resolve: %+v", o)
+	}
+	if o := (SeismicOptions{Lambda: 5}).Resolve(10); o.Lambda != 5 {
+		t.Errorf("Resolve kept an explicit lambda? %+v", o)
+	}
+	dir := t.TempDir()
+	build(t, dir, randomDocs(300, 50, 9), BuildOptions{})
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	sm, err := BuildSeismic(ix, DefaultSeismicOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Options.Lambda != 700 {
+		t.Fatalf("built with lambda %d", sm.Options.Lambda)
 	}
 }

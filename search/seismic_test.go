@@ -97,3 +97,40 @@ func TestSeismicApproximate(t *testing.T) {
 		t.Fatalf("heap factor 4 keeps recall %v: the knob prunes nothing", prev)
 	}
 }
+
+// TestForwardFinishExact: exact block-max that finishes ranges through the
+// forward index returns exhaustive search's hits, scores included, for
+// several stage sizes.
+func TestForwardFinishExact(t *testing.T) {
+	docs := randomCorpus(5000, 1500, 6)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	if _, err := ix.WriteSeismic(index.DefaultSeismicOptions); err != nil {
+		t.Fatal(err)
+	}
+	s := New(ix)
+	if ix.ForwardIndex() == nil {
+		t.Fatal("no forward index after WriteSeismic")
+	}
+	defer func(f bool, st int) { ForwardFinish, StageTerms = f, st }(ForwardFinish, StageTerms)
+	ForwardFinish = true
+	r := rand.New(rand.NewPCG(9, 11))
+	for qi := 0; qi < 40; qi++ {
+		q := randomVector(r, 1500, 1+r.IntN(50))
+		for _, k := range []int{1, 10, 100} {
+			want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range []int{1, 2, 4} {
+				StageTerms = st
+				got, err := s.Search(q, Options{K: k, Mode: BlockMax})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := sameHits(got, want); d != "" {
+					t.Fatalf("query %d k=%d stage %d: differs from exhaustive: %s", qi, k, st, d)
+				}
+			}
+		}
+	}
+}

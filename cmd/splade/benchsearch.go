@@ -27,12 +27,15 @@ reports build time, peak resident memory, index size in bits per posting, then
 for each query processor and thread count the mean and p99 latency per query,
 throughput, the speed-up over exhaustive term-at-a-time, and recall@k against
 the exhaustive (exact) results. Latencies are wall-clock per query, measured
-inside the workers.
+inside the workers. With --modes seismic the index gets a Seismic structure
+(--seismic-lambda, --seismic-block, --seismic-mass), reused with --reuse when
+its options match.
 
 Examples:
   splade bench-search --docs 100000 --queries 500
   splade bench-search --docs 1000000 --queries 300 --threads 1,2 --alphas 0.9,0.8 --query-cuts 1,0.5,0.3
   splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --threads 1 --modes approx
+  splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --modes seismic --heap-factors 0.8,0.9 --query-cuts 0.85,0.7
   splade bench-search --docs 100000 --quantize f16 --reorder=false --dir /tmp/idx`
 
 func runBenchSearch(args []string) error {
@@ -44,10 +47,11 @@ func runBenchSearch(args []string) error {
 	threadsS := fs.String("threads", "1,2", "comma-separated thread counts")
 	alphasS := fs.String("alphas", "0.9,0.8", "comma-separated alpha values for the approx mode")
 	cutsS := fs.String("query-cuts", "1,0.5", "comma-separated query-cut values for the approx mode (crossed with --alphas)")
-	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "seismic mode: postings kept per term")
+	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "seismic mode: postings kept per term (0 = index.AutoLambda of --docs)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "seismic mode: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "seismic mode: fraction of a block summary's mass kept")
 	hfsS := fs.String("heap-factors", fmt.Sprint(search.DefaultHeapFactor), "seismic mode: comma-separated heap factors (crossed with --query-cuts)")
+	fwdFinish := fs.Bool("forward-finish", true, "exact block-max finishes batches through the Seismic forward index when the index has one (search.ForwardFinish)")
 	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference); seismic builds the Seismic structure in the index directory, or reuses it with --reuse")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: range budget per query (0 = none)")
 	firstBatch := fs.Int("first-batch", search.FirstBatch, "block-max: ranges in the first batch scored (search.FirstBatch)")
@@ -208,22 +212,23 @@ func runBenchSearch(args []string) error {
 	s := search.New(ix)
 	search.FirstBatch, search.BatchGrowth, search.MaxBatch = *firstBatch, *batchGrowth, *maxBatch
 	search.StageTerms = *stageTerms
-	runs := []benchRun{{"exhaustive", search.Options{K: *k, Mode: search.Exhaustive}}}
+	search.ForwardFinish = *fwdFinish
+	runs := []benchRun{{name: "exhaustive", opt: search.Options{K: *k, Mode: search.Exhaustive}}}
 	for _, m := range []search.Mode{search.MaxScore, search.BlockMax} {
 		if modes[m] {
-			runs = append(runs, benchRun{m.String(), search.Options{K: *k, Mode: m}})
+			runs = append(runs, benchRun{name: m.String(), opt: search.Options{K: *k, Mode: m}})
 		}
 	}
 	if modes[search.Approx] {
 		for _, a := range alphas {
 			for _, c := range cuts {
-				runs = append(runs, benchRun{fmt.Sprintf("approx(a=%g,cut=%g)", a, c), search.Options{K: *k, Mode: search.Approx, Alpha: a, QueryCut: c, MaxRanges: *maxRanges}})
+				runs = append(runs, benchRun{name: fmt.Sprintf("approx(a=%g,cut=%g)", a, c), opt: search.Options{K: *k, Mode: search.Approx, Alpha: a, QueryCut: c, MaxRanges: *maxRanges}})
 			}
 		}
 	}
 	if modes[search.Seismic] {
 		// a Seismic structure of the same options is reused with --reuse
-		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass}
+		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass}.Resolve(ix.NumDocs())
 		t0 := time.Now()
 		var sm *index.Seismic
 		verb := "reused"
@@ -244,7 +249,17 @@ func runBenchSearch(args []string) error {
 			st.Bytes, 8*float64(st.Bytes)/float64(st.ForwardEntries), st.Blocks, st.KeptPostings, float64(st.SummaryEntries)/float64(max(st.Blocks, 1)))
 		for _, h := range hfs {
 			for _, c := range cuts {
-				runs = append(runs, benchRun{fmt.Sprintf("seismic(hf=%g,cut=%g)", h, c), search.Options{K: *k, Mode: search.Seismic, HeapFactor: h, QueryCut: c}})
+				runs = append(runs, benchRun{name: fmt.Sprintf("seismic(hf=%g,cut=%g)", h, c), opt: search.Options{K: *k, Mode: search.Seismic, HeapFactor: h, QueryCut: c}})
+			}
+		}
+	}
+	// With a forward index, exact block-max is measured with and without
+	// finishing through it (reading it first, so that no query pays that).
+	if modes[search.BlockMax] && *fwdFinish && ix.ForwardIndex() != nil {
+		for i, r := range runs {
+			if r.opt.Mode == search.BlockMax {
+				runs = slices.Insert(runs, i+1, benchRun{name: "blockmax(no forward)", opt: r.opt, noForward: true})
+				break
 			}
 		}
 	}
@@ -278,8 +293,9 @@ type querySet struct {
 }
 
 type benchRun struct {
-	name string
-	opt  search.Options
+	name      string
+	opt       search.Options
+	noForward bool // search.ForwardFinish off for this run
 }
 
 // measureModes prints one table row per mode and thread count: medians
@@ -295,7 +311,10 @@ func measureModes(out *bufio.Writer, s *search.Searcher, queries []sparse.Record
 		var ref [][]search.Hit
 		for round := 0; round < rounds; round++ {
 			for i, r := range runs {
+				saved := search.ForwardFinish
+				search.ForwardFinish = saved && !r.noForward
 				tm, err := s.Measure(queries, r.opt, th)
+				search.ForwardFinish = saved
 				if err != nil {
 					return err
 				}

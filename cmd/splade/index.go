@@ -28,8 +28,10 @@ return documents scored by their best passage (MaxP).
 With --seismic the index also gets a Seismic structure (seismic.bin: a
 forward index and, per term, blocks of its largest postings with summaries)
 for splade search --mode seismic, the fastest approximate mode on large
-collections; without --input, --seismic adds one to the index in --output.
-It needs u8 impacts; it takes about as much space again as the index.
+collections; its forward index also speeds up exact block-max (15-25%).
+Without --input, --seismic adds one to the index in --output. It needs u8
+impacts; it takes several times the index's space (59 bits per posting at 1M
+documents, against 14 for the index).
 
 Examples:
   splade index --input docs.jsonl.gz --output idx
@@ -47,7 +49,7 @@ func runIndex(args []string) error {
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "postings buffered in memory before spilling a run, in MiB")
 	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
 	seismic := fs.Bool("seismic", false, "also build the Seismic structure for --mode seismic (without --input: add it to the index in --output)")
-	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact)")
+	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact); 0 = 700 up to 1M documents, growing as N^(2/3) above (2,984 at 8.8M)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "Seismic: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]")
 	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term (smaller index, faster block-max search)")

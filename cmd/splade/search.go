@@ -22,8 +22,8 @@ const searchHelp = `Searches an index built by splade index with query vectors (
 {"id", "vector": {term: weight}}, .gz ok) and writes a TREC run
 ("qid Q0 docid rank score tag"). Modes: exhaustive (term-at-a-time over every
 posting; the reference), maxscore (exact, document-at-a-time), blockmax (exact
-Block-Max Pruning over ranges of documents; fastest exact mode), approx
-(Block-Max Pruning that stops once alpha x the best remaining range bound is
+Block-Max Pruning over ranges of documents; fastest exact mode, faster still
+on an index built with --seismic), approx (Block-Max Pruning that stops once alpha x the best remaining range bound is
 below the k-th score, with range bounds from only the heaviest query terms
 carrying a --query-cut fraction of the query weight; smaller values are
 faster, with lower recall; the defaults keep recall@10 >= 0.95 on synthetic

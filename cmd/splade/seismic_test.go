@@ -22,7 +22,7 @@ func TestSeismicCommands(t *testing.T) {
 	}
 	run := filepath.Join(dir, "run.trec")
 	code, _, stderr := splade(t, nil, "search", "--index", plain, "--queries", queries, "--mode", "seismic", "--output", run)
-	if code != 1 || !strings.Contains(stderr, "splade index --seismic") {
+	if code != 1 || !strings.Contains(stderr, "splade index --output DIR --seismic") {
 		t.Fatalf("seismic search without the structure: exit %d, %q", code, stderr)
 	}
 	if code, _, stderr := splade(t, nil, "index", "--output", filepath.Join(dir, "none"), "--seismic"); code != 1 || !strings.Contains(stderr, "no index here") {
