@@ -135,11 +135,6 @@ type mappedFile struct {
 
 // openMapped maps dir/name and verifies the header and the payload CRC.
 func openMapped(dir, name string) (*mappedFile, error) {
-	return openMappedKind(dir, name, fileKinds[name])
-}
-
-// openMappedKind is openMapped for a file of the given header kind.
-func openMappedKind(dir, name, kind string) (*mappedFile, error) {
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
@@ -157,12 +152,33 @@ func openMappedKind(dir, name, kind string) (*mappedFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: mmap: %w", path, err)
 	}
-	payload, err := checkHeader(m, kind)
+	payload, err := checkHeader(m, fileKinds[name])
 	if err != nil {
 		m.Unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &mappedFile{m: m, payload: payload}, nil
+}
+
+// checkFileHeader validates a header (everything but the payload CRC)
+// of a file of size bytes.
+func checkFileHeader(h []byte, kind string, size int64) error {
+	if string(h[:8]) != string(magic[:]) {
+		return errors.New("not a splade index file (bad magic)")
+	}
+	if crc32.Checksum(h[:28], castagnoli) != binary.LittleEndian.Uint32(h[28:]) {
+		return errors.New("header checksum mismatch (corrupted file)")
+	}
+	if v := binary.LittleEndian.Uint32(h[8:]); v != FormatVersion {
+		return fmt.Errorf("index format version %d, this build reads version %d (rebuild the index)", v, FormatVersion)
+	}
+	if string(h[12:16]) != kind {
+		return fmt.Errorf("file kind %q, expected %q", h[12:16], kind)
+	}
+	if n := binary.LittleEndian.Uint64(h[16:]); n != uint64(size-headerSize) {
+		return fmt.Errorf("payload length %d in header, file holds %d (truncated or corrupted)", n, size-headerSize)
+	}
+	return nil
 }
 
 // checkHeader validates a whole file image and returns its payload.

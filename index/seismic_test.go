@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -221,7 +222,7 @@ func TestSeismicErrors(t *testing.T) {
 	}
 	// a valid payload, then each kind of crafted damage
 	good := encodeSeismic(t, sm, ix)
-	if _, err := parseSeismic(good, ix.NumDocs(), ix.NumTerms()); err != nil {
+	if _, err := parseSeismic(bytes.NewReader(good), uint64(len(good)), ix.NumDocs(), ix.NumTerms()); err != nil {
 		t.Fatal(err)
 	}
 	for name, damage := range map[string]func(p []byte){
@@ -239,7 +240,7 @@ func TestSeismicErrors(t *testing.T) {
 	} {
 		p := slices.Clone(good)
 		damage(p)
-		if _, err := parseSeismic(p, ix.NumDocs(), ix.NumTerms()); err == nil {
+		if _, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms()); err == nil {
 			t.Errorf("%s damaged: accepted", name)
 		}
 	}
@@ -295,7 +296,7 @@ func FuzzParseSeismic(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)-1])
 	f.Fuzz(func(t *testing.T, p []byte) {
-		sm, err := parseSeismic(p, ix.NumDocs(), ix.NumTerms())
+		sm, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms())
 		if err != nil {
 			return
 		}

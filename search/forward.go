@@ -12,13 +12,15 @@ import (
 // make the top, the documents of the ranges left whose partial score plus
 // the bound left may still reach the threshold are scored whole, in one
 // pass over their forward entries, instead of looking the remaining terms
-// up in the compressed postings range by range. At 1M synthetic documents
-// exact block-max took 4.0-4.4 ms a query against 5.8-6.1 without, at
-// 100k 0.73 against 0.90-1.0 ms (BENCHMARKS.md, "Seismic"). The results
-// are the same, scores included (TestForwardFinishExact). A tuning knob for
-// benchmarks (splade bench-search --forward-finish); set it before
-// searching.
-var ForwardFinish = true
+// up in the compressed postings range by range. The results are the same,
+// scores included (TestForwardFinishExact). Off by default: on synthetic
+// collections it made exact block-max faster at 100k documents (about
+// 4.5x exhaustive's speed against 3.7x) and 1M (9.6x against 7.1x) but
+// slower at 8.8M (44-56 ms a query against 25-28), for a reason not found
+// (the forward scoring itself took little of the time there; BENCHMARKS.md,
+// "Seismic"). splade search --forward-finish and bench-search
+// --forward-finish set it; set it before searching.
+var ForwardFinish = false
 
 // forwardFinish carries what finishForward needs from Block-Max Pruning.
 type forwardFinish struct {

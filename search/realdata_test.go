@@ -105,3 +105,45 @@ func TestRealEncodings(t *testing.T) {
 		}
 	}
 }
+
+// TestRealEncodingsSeismic: on the same real SPLADE++ vectors, exact
+// block-max through the forward index returns the exhaustive results, and
+// Seismic search at its defaults finds most of the exact top 10.
+func TestRealEncodingsSeismic(t *testing.T) {
+	dir := shareddata.Require(t, "splade-query-encodings")
+	nd, nq := 5000, 80
+	if racedetect.Enabled {
+		nd, nq = 1500, 20
+	}
+	docs := readEncodings(t, filepath.Join(dir, "topics.beir-v1.0.0-quora.test.splade-pp-ed.tsv.gz"), 100, nd)
+	queries := readEncodings(t, filepath.Join(dir, "topics.msmarco-passage.dev-subset.splade-pp-ed.tsv.gz"), 1000, nq)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	if _, err := ix.WriteSeismic(index.DefaultSeismicOptions); err != nil {
+		t.Fatal(err)
+	}
+	s := New(ix)
+	want, err := s.SearchBatch(queries, Options{K: 10, Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(f bool) { ForwardFinish = f }(ForwardFinish)
+	ForwardFinish = true
+	got, err := s.SearchBatch(queries, Options{K: 10, Mode: BlockMax}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range queries {
+		if d := sameHits(got[i], want[i]); d != "" {
+			t.Fatalf("block-max with the forward index, query %s: %s", queries[i].ID, d)
+		}
+	}
+	got, err = s.SearchBatch(queries, Options{K: 10, Mode: Seismic}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := Recall(got, want)
+	t.Logf("seismic recall@10 %.4f on %d real queries over %d real documents", rec, nq, nd)
+	if rec < 0.9 {
+		t.Fatalf("seismic recall@10 %.4f", rec)
+	}
+}

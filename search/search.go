@@ -19,10 +19,11 @@
 //     plus the bound left to the terms not yet scored misses the threshold,
 //     so most ranges are never looked up by most terms. Learned sparse
 //     vectors have long queries and many terms per document, where this
-//     beats document-at-a-time dynamic pruning by a wide margin. On an
-//     index with a Seismic structure, the documents of the ranges left
-//     after the first stage are scored whole through its forward index
-//     (forward.go; 15-25% faster).
+//     beats document-at-a-time dynamic pruning by a wide margin. With
+//     ForwardFinish, on an index with a Seismic structure, the documents
+//     of the ranges left after the first stage are scored whole through
+//     its forward index (forward.go: faster at 100k-1M documents, slower
+//     at 8.8M, hence off by default).
 //   - Approx: the same, made approximate by three knobs: alpha (0 < alpha
 //     <= 1) discounts what is only bounded, not yet scored: a range is
 //     visited while alpha x its bound reaches the k-th score, and dropped

@@ -28,9 +28,9 @@ return documents scored by their best passage (MaxP).
 With --seismic the index also gets a Seismic structure (seismic.bin: a
 forward index and, per term, blocks of its largest postings with summaries)
 for splade search --mode seismic, the fastest approximate mode on large
-collections; its forward index also speeds up exact block-max (15-25%).
-Without --input, --seismic adds one to the index in --output. It needs u8
-impacts; it takes several times the index's space (59 bits per posting at 1M
+collections (its forward index can also serve exact block-max: splade search
+--forward-finish). Without --input, --seismic adds one to the index in --output. It needs u8
+impacts; it takes several times the index's space (107 bits per posting at 1M
 documents, against 14 for the index).
 
 Examples:

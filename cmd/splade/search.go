@@ -20,19 +20,24 @@ func init() {
 
 const searchHelp = `Searches an index built by splade index with query vectors (JSON lines
 {"id", "vector": {term: weight}}, .gz ok) and writes a TREC run
-("qid Q0 docid rank score tag"). Modes: exhaustive (term-at-a-time over every
-posting; the reference), maxscore (exact, document-at-a-time), blockmax (exact
-Block-Max Pruning over ranges of documents; fastest exact mode, faster still
-on an index built with --seismic), approx (Block-Max Pruning that stops once alpha x the best remaining range bound is
-below the k-th score, with range bounds from only the heaviest query terms
-carrying a --query-cut fraction of the query weight; smaller values are
-faster, with lower recall; the defaults keep recall@10 >= 0.95 on synthetic
-SPLADE++-like data, see BENCHMARKS.md; returned scores stay exact), seismic (Seismic: each
-heavy query term visits blocks of its largest postings by their summary
-scores and skips those missing --heap-factor x the k-th score; needs an index
-built with splade index --seismic; the fastest approximate mode on large
-collections, exact scores too). All exact
-modes return identical rankings and scores. Queries run in parallel.
+("qid Q0 docid rank score tag"). Modes:
+  exhaustive  term-at-a-time over every posting; the reference
+  maxscore    exact, document-at-a-time
+  blockmax    exact Block-Max Pruning over ranges of documents; the fastest
+              exact mode (with --forward-finish, on an index built with
+              --seismic, faster at 100k-1M documents, slower at 8.8M)
+  approx      Block-Max Pruning that stops once alpha x the best remaining
+              range bound is below the k-th score, with range bounds from the
+              heaviest query terms carrying a --query-cut fraction of the
+              query weight; smaller values are faster, with lower recall
+  seismic     Seismic (needs an index built with splade index --seismic):
+              each heavy query term visits blocks of its largest postings by
+              their summary scores, skipping those that miss --heap-factor x
+              the k-th score; the fastest approximate mode on large
+              collections
+The approximate defaults keep recall@10 near 0.99 on synthetic SPLADE++-like
+data (BENCHMARKS.md); their scores are exact, only documents may be missed.
+All exact modes return identical rankings and scores. Queries run in parallel.
 
 On an index of passages (splade encode --chunk), the run lists k documents,
 each scored by its best passage (MaxP); --passages lists passages instead.
@@ -55,6 +60,7 @@ func runSearch(args []string) error {
 	alpha := fs.Float64("alpha", search.DefaultAlpha, "approx mode: visit a range while alpha x its bound reaches the k-th score, in (0, 1]")
 	cut := fs.Float64("query-cut", 0, fmt.Sprintf("approx and seismic modes: use the heaviest query terms carrying this fraction of the query weight, in (0, 1]; 0 = the mode's default (approx %g, seismic %g)", search.DefaultQueryCut, search.DefaultSeismicQueryCut))
 	hf := fs.Float64("heap-factor", search.DefaultHeapFactor, "seismic mode: skip a block whose summary score misses this x the k-th score (smaller: more recall), in (0, 100]")
+	fwdFinish := fs.Bool("forward-finish", false, "blockmax mode on an index built with --seismic: finish batches through its forward index (same results; faster at 100k-1M synthetic documents, slower at 8.8M: see BENCHMARKS.md)")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: visit at most this many ranges per query (0 = no limit)")
 	threads := fs.Int("threads", 0, "parallel queries (0 = all cores)")
 	fp := fs.String("fingerprint", "", "fingerprint of the query encoder; refused if it differs from the index's")
@@ -94,6 +100,7 @@ func runSearch(args []string) error {
 		return err
 	}
 	defer ix.Close()
+	search.ForwardFinish = *fwdFinish
 	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, HeapFactor: *hf, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
 	bar := newProgress(int64(len(qs)), "searching")
 	start := time.Now()
