@@ -1,8 +1,6 @@
 package search
 
 import (
-	"slices"
-
 	"github.com/splade-go/splade/index"
 )
 
@@ -36,20 +34,8 @@ func (s *Searcher) finishForward(sc *scratch, top *topK, batch []rangeCand, used
 	defer clear(acc)
 	sm := fwd.sm
 	ss := &sc.ss
-	nt := s.ix.NumTerms()
-	if len(ss.rank) != nt {
-		ss.rank = make([]int32, nt)
-	}
-	for i, qt := range sc.terms {
-		ss.rank[qt.t] = int32(i + 1)
-	}
-	ss.contrib = slices.Grow(ss.contrib[:0], len(sc.terms))[:len(sc.terms)]
-	clear(ss.contrib)
-	defer func() {
-		for _, qt := range sc.terms {
-			ss.rank[qt.t] = 0
-		}
-	}()
+	ss.setQuery(sc.terms, s.ix.NumTerms())
+	defer ss.clearQuery(sc.terms)
 	qw := sc.qw
 	for j, c := range batch {
 		rest := float64(c.ub-used[j]) * fwd.restScale
@@ -65,19 +51,7 @@ func (s *Searcher) finishForward(sc *scratch, top *topK, batch []rangeCand, used
 				continue
 			}
 			terms, imps := sm.Doc(d)
-			for i, u := range terms {
-				if r := ss.rank[u]; r != 0 {
-					ss.contrib[r-1] = float64(sc.terms[r-1].w) * float64(imps[i])
-				}
-			}
-			var score float64
-			for k, v := range ss.contrib {
-				if v != 0 {
-					score += v
-					ss.contrib[k] = 0
-				}
-			}
-			if score > 0 {
+			if score := ss.exactScore(sc.terms, terms, imps); score > 0 {
 				top.push(score, d)
 			}
 		}

@@ -49,20 +49,12 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64) error {
 		return err
 	}
 	ss := &sc.ss
-	nd, nt := s.ix.NumDocs(), s.ix.NumTerms()
-	if len(ss.seen) != (nd+63)/64 || len(ss.rank) != nt {
+	if nd := s.ix.NumDocs(); len(ss.seen) != (nd+63)/64 {
 		ss.seen = make([]uint64, (nd+63)/64)
-		ss.rank = make([]int32, nt)
 	}
-	for i, qt := range sc.terms {
-		ss.rank[qt.t] = int32(i + 1)
-	}
-	ss.contrib = slices.Grow(ss.contrib[:0], len(sc.terms))[:len(sc.terms)]
-	clear(ss.contrib)
+	ss.setQuery(sc.terms, s.ix.NumTerms())
 	defer func() {
-		for _, qt := range sc.terms {
-			ss.rank[qt.t] = 0
-		}
+		ss.clearQuery(sc.terms)
 		for _, d := range ss.marked {
 			ss.seen[d>>6] = 0
 		}
@@ -115,22 +107,48 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64) error {
 					continue
 				}
 				terms, imps := sm.Doc(d)
-				// the exact score, in the score order
-				for i, u := range terms {
-					if r := ss.rank[u]; r != 0 {
-						ss.contrib[r-1] = float64(sc.terms[r-1].w) * float64(imps[i])
-					}
-				}
-				var score float64
-				for j, v := range ss.contrib {
-					if v != 0 {
-						score += v
-						ss.contrib[j] = 0
-					}
-				}
-				top.push(score, d)
+				top.push(ss.exactScore(sc.terms, terms, imps), d)
 			}
 		}
 	}
 	return nil
+}
+
+// setQuery prepares exactScore for the query terms qts of an index of nt
+// terms; clearQuery undoes it.
+func (ss *seismicScratch) setQuery(qts []qterm, nt int) {
+	if len(ss.rank) != nt {
+		ss.rank = make([]int32, nt)
+	}
+	for i, qt := range qts {
+		ss.rank[qt.t] = int32(i + 1)
+	}
+	ss.contrib = slices.Grow(ss.contrib[:0], len(qts))[:len(qts)]
+	clear(ss.contrib)
+}
+
+func (ss *seismicScratch) clearQuery(qts []qterm) {
+	for _, qt := range qts {
+		ss.rank[qt.t] = 0
+	}
+}
+
+// exactScore is the score of a document from its forward entries (terms,
+// impacts): its products float64(query weight) x impact added in the
+// score order of qts, as every query processor adds them, so that it is
+// bit-identical to theirs.
+func (ss *seismicScratch) exactScore(qts []qterm, terms []uint16, imps []uint8) float64 {
+	for i, u := range terms {
+		if r := ss.rank[u]; r != 0 {
+			ss.contrib[r-1] = float64(qts[r-1].w) * float64(imps[i])
+		}
+	}
+	var score float64
+	for j, v := range ss.contrib {
+		if v != 0 {
+			score += v
+			ss.contrib[j] = 0
+		}
+	}
+	return score
 }
