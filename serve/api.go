@@ -28,9 +28,14 @@ type SearchRequest struct {
 	Query
 	K int `json:"k,omitempty"` // default 10
 	// Mode is exact (Block-Max Pruning, the default), approximate, or one of
-	// the query processors exhaustive, maxscore, blockmax, approx.
+	// the query processors exhaustive, maxscore, blockmax, approx, seismic
+	// (on an index built with splade index --seismic).
 	Mode  string  `json:"mode,omitempty"`
-	Alpha float64 `json:"alpha,omitempty"` // approximate mode knob in (0, 1]
+	Alpha float64 `json:"alpha,omitempty"` // approx mode knob in (0, 1]
+	// QueryCut (approx and seismic modes, in (0, 1]) and HeapFactor
+	// (seismic, in (0, 100]): see search.Options; 0 = the default.
+	QueryCut   float64 `json:"query_cut,omitempty"`
+	HeapFactor float64 `json:"heap_factor,omitempty"`
 	// FilterIDs, when not empty, restricts the search to these documents;
 	// they are scored exactly, whatever the mode.
 	FilterIDs []string `json:"filter_ids,omitempty"`
@@ -290,6 +295,12 @@ func (s *Server) search(ctx context.Context, sn *snapshot, body []byte) (any, er
 	if req.Alpha != 0 && !(req.Alpha > 0 && req.Alpha <= 1) {
 		return nil, badRequest("alpha must be in (0, 1], got %v", req.Alpha)
 	}
+	if req.QueryCut != 0 && !(req.QueryCut > 0 && req.QueryCut <= 1) {
+		return nil, badRequest("query_cut must be in (0, 1], got %v", req.QueryCut)
+	}
+	if req.HeapFactor != 0 && !(req.HeapFactor > 0 && req.HeapFactor <= 100) {
+		return nil, badRequest("heap_factor must be in (0, 100], got %v", req.HeapFactor)
+	}
 	if len(req.FilterIDs) > s.lim.MaxFilterIDs {
 		return nil, badRequest("filter_ids has %d ids, more than the limit %d (--max-filter-ids)", len(req.FilterIDs), s.lim.MaxFilterIDs)
 	}
@@ -309,7 +320,7 @@ func (s *Server) search(ctx context.Context, sn *snapshot, body []byte) (any, er
 		}
 		hits = sn.searcher.Documents(sn.scoreDocs(q, docs, len(docs)), req.K)
 	} else {
-		hits, err = sn.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha})
+		hits, err = sn.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha, QueryCut: req.QueryCut, HeapFactor: req.HeapFactor})
 		if err != nil {
 			return nil, badRequest("%v", err)
 		}

@@ -281,6 +281,9 @@ func TestRequestErrors(t *testing.T) {
 		{"explain k", "/v1/search", `{"k":21,"explain":true,"vector":` + vec + `}`, 400, "explain is limited"},
 		{"bad mode", "/v1/search", `{"mode":"fast","vector":` + vec + `}`, 400, "mode \"fast\""},
 		{"bad alpha", "/v1/search", `{"mode":"approx","alpha":1.5,"vector":` + vec + `}`, 400, "alpha"},
+		{"bad query cut", "/v1/search", `{"mode":"approx","query_cut":2,"vector":` + vec + `}`, 400, "query_cut"},
+		{"bad heap factor", "/v1/search", `{"mode":"seismic","heap_factor":-1,"vector":` + vec + `}`, 400, "heap_factor"},
+		{"seismic without structure", "/v1/search", `{"mode":"seismic","vector":` + vec + `}`, 400, "--seismic"},
 		{"negative weight", "/v1/search", `{"vector":{"t1":-1}}`, 400, "negative"},
 		{"repeated term", "/v1/search", `{"vector":{"t1":1,"t1":2}}`, 400, "invalid vector"},
 		{"vector not object", "/v1/search", `{"vector":[1,2]}`, 400, "invalid vector"},
@@ -644,5 +647,38 @@ func BenchmarkSearchHandler(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestSeismicMode: on an index with a Seismic structure, mode seismic and
+// its knobs reach the searcher.
+func TestSeismicMode(t *testing.T) {
+	ix, g := synthIndex(t, 400, "")
+	if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: 50, BlockSize: 8, SummaryMass: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, Config{Index: ix})
+	ref := search.New(ix)
+	for _, knobs := range []struct{ hf, cut float64 }{{0, 0}, {0.5, 1}, {3, 0.5}} {
+		for qi := range 5 {
+			q := g.Query(qi)
+			code, body, _ := post(t, s, "/v1/search", SearchRequest{Query: Query{Vector: vectorJSON(q.Vector)}, K: 10, Mode: "seismic", HeapFactor: knobs.hf, QueryCut: knobs.cut})
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			resp := mustUnmarshal[SearchResponse](t, body)
+			want, err := ref.Search(q.Vector, search.Options{K: 10, Mode: search.Seismic, HeapFactor: knobs.hf, QueryCut: knobs.cut})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Hits) != len(want) || len(want) == 0 || resp.Mode != "seismic" {
+				t.Fatalf("%+v query %d: %d hits (mode %q), want %d", knobs, qi, len(resp.Hits), resp.Mode, len(want))
+			}
+			for i, h := range resp.Hits {
+				if h.ID != want[i].ID || h.Score != want[i].Score {
+					t.Errorf("%+v query %d hit %d: %+v, want %+v", knobs, qi, i, h, want[i])
+				}
+			}
+		}
 	}
 }

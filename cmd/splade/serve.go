@@ -29,7 +29,9 @@ atomically; requests running finish on the old one, which is then closed.
 A failed reload is logged and the old index keeps serving.
 
   POST /v1/search   {"text": "..."} or {"vector": {term: weight}}, "k", "mode"
-                    (exact or approximate), "filter_ids", "explain"
+                    (exact, approximate, or a query processor: exhaustive,
+                    maxscore, blockmax, approx, seismic), "alpha",
+                    "query_cut", "heap_factor", "filter_ids", "explain"
   POST /v1/explain  {"text"|"vector", "id"}: matched terms and contributions
   POST /v1/encode   {"texts": [...]}: SPLADE vectors (needs --model)
   POST /admin/reload reloads like SIGHUP (only with --admin-reload)
