@@ -134,7 +134,7 @@ func (sm *Seismic) Stats() SeismicStats {
 	return SeismicStats{
 		Blocks: int64(len(sm.blkOff) - 1), KeptPostings: int64(len(sm.blkDocs)),
 		SummaryEntries: int64(len(sm.sumTerm)), ForwardEntries: int64(len(sm.fwdTerm)),
-		Bytes: headerSize + seismicHead + int64(sm.payloadArrays()),
+		Bytes: headerSize + int64(seismicPayload(len(sm.docOff)-1, sm.numTerms, uint64(len(sm.fwdTerm)), uint64(len(sm.blkOff)-1), uint64(len(sm.blkDocs)), uint64(len(sm.sumTerm)))),
 	}
 }
 
@@ -143,8 +143,11 @@ const fileSeismic = "seismic.bin"
 // seismicHead is the fixed part of seismic.bin's payload.
 const seismicHead = 64
 
-func (sm *Seismic) payloadArrays() int {
-	return 8*len(sm.docOff) + 3*len(sm.fwdTerm) + 4*len(sm.termBlk) + 4*len(sm.blkOff) + 4*len(sm.blkDocs) + 4*len(sm.sumOff) + 3*len(sm.sumTerm)
+// seismicPayload is the size of seismic.bin's payload for nd documents,
+// nt terms, F forward entries, NB blocks, K kept postings and S summary
+// entries (docs/index-format.md).
+func seismicPayload(nd, nt int, F, NB, K, S uint64) uint64 {
+	return seismicHead + 8*uint64(nd+1) + 4*uint64(nt+1) + 8*(NB+1) + 4*K + 3*F + 3*S
 }
 
 // BuildSeismic builds the Seismic structure of ix in memory (Lambda 0:
@@ -242,8 +245,8 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 	}
 	sm.sumOff = make([]uint32, NB+1)
 	each(func(sb *summaryBuilder, b int) {
-		sb.terms, sb.vals = sb.summarize(sm, kept[sm.blkOff[b]:sm.blkOff[b+1]], o.SummaryMass, sb.terms[:0], sb.vals[:0])
-		sm.sumOff[b+1] = uint32(len(sb.terms))
+		terms, _ := sb.summarize(sm, kept[sm.blkOff[b]:sm.blkOff[b+1]], o.SummaryMass)
+		sm.sumOff[b+1] = uint32(len(terms))
 	})
 	var sum uint64
 	for b := 1; b <= NB; b++ {
@@ -256,9 +259,9 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 	sm.sumTerm = make([]uint16, sum)
 	sm.sumVal = make([]uint8, sum)
 	each(func(sb *summaryBuilder, b int) {
-		sb.terms, sb.vals = sb.summarize(sm, kept[sm.blkOff[b]:sm.blkOff[b+1]], o.SummaryMass, sb.terms[:0], sb.vals[:0])
-		copy(sm.sumTerm[sm.sumOff[b]:sm.sumOff[b+1]], sb.terms)
-		copy(sm.sumVal[sm.sumOff[b]:sm.sumOff[b+1]], sb.vals)
+		terms, vals := sb.summarize(sm, kept[sm.blkOff[b]:sm.blkOff[b+1]], o.SummaryMass)
+		copy(sm.sumTerm[sm.sumOff[b]:sm.sumOff[b+1]], terms)
+		copy(sm.sumVal[sm.sumOff[b]:sm.sumOff[b+1]], vals)
 	})
 	return sm, nil
 }
@@ -271,12 +274,12 @@ type summaryBuilder struct {
 	vals          []uint8
 }
 
-// summarize appends the summary of the block of documents docs: per term,
-// its largest impact in the block; of those, the largest until they sum
-// to mass x the total, found by a histogram of the values (all above the
-// cut value v, then those at v by increasing term); stored by increasing
-// term.
-func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64, sumTerm []uint16, sumVal []uint8) ([]uint16, []uint8) {
+// summarize returns the summary of the block of documents docs (in sb's
+// memory, valid until the next call): per term, its largest impact in the
+// block; of those, the largest until they sum to mass x the total, found
+// by a histogram of the values (all above the cut value v, then those at
+// v by increasing term); by increasing term.
+func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64) ([]uint16, []uint8) {
 	dense := sb.dense
 	touched := sb.touched[:0]
 	var total int
@@ -305,12 +308,11 @@ func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64, su
 	for ; v > 0 && float64(acc+v*hist[v]) < target; v-- {
 		acc += v * hist[v]
 	}
-	first := len(sumTerm)
-	ties := sb.ties[:0]
+	terms, ties := sb.terms[:0], sb.ties[:0]
 	for _, u := range touched {
 		switch x := int(dense[u]); {
 		case x > v:
-			sumTerm = append(sumTerm, u)
+			terms = append(terms, u)
 		case x == v:
 			ties = append(ties, u)
 		}
@@ -321,17 +323,18 @@ func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64, su
 			break
 		}
 		acc += v
-		sumTerm = append(sumTerm, u)
+		terms = append(terms, u)
 	}
-	slices.Sort(sumTerm[first:])
-	for _, u := range sumTerm[first:] {
-		sumVal = append(sumVal, dense[u])
+	slices.Sort(terms)
+	vals := sb.vals[:0]
+	for _, u := range terms {
+		vals = append(vals, dense[u])
 	}
 	for _, u := range touched {
 		dense[u] = 0
 	}
-	sb.touched, sb.ties = touched, ties
-	return sumTerm, sumVal
+	sb.touched, sb.ties, sb.terms, sb.vals = touched, ties, terms, vals
+	return terms, vals
 }
 
 // appendTopImpacts appends to kept the lambda documents of largest impact
@@ -577,8 +580,7 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int) (*Seismic, error) {
 	if F > big || NB > math.MaxUint32-1 || K > math.MaxUint32 || S > math.MaxUint32 {
 		return nil, fmt.Errorf("implausible counts: %d forward entries, %d blocks, %d kept postings, %d summary entries", F, NB, K, S)
 	}
-	want := uint64(seismicHead) + 8*uint64(nd+1) + 4*uint64(nt+1) + 8*(NB+1) + 4*K + 3*F + 3*S
-	if n != want {
+	if want := seismicPayload(nd, nt, F, NB, K, S); n != want {
 		return nil, fmt.Errorf("payload of %d bytes, its counts need %d", n, want)
 	}
 	sm := &Seismic{Options: o, numTerms: nt}

@@ -224,28 +224,26 @@ func (s *Searcher) validate(opt *Options) error {
 		if !(opt.Alpha > 0 && opt.Alpha <= 1) {
 			return fmt.Errorf("alpha must be in (0, 1], got %v", opt.Alpha)
 		}
-		if opt.QueryCut == 0 {
-			opt.QueryCut = DefaultQueryCut
-		}
-		if !(opt.QueryCut > 0 && opt.QueryCut <= 1) {
-			return fmt.Errorf("query cut must be in (0, 1], got %v", opt.QueryCut)
-		}
 		if opt.MaxRanges < 0 {
 			return fmt.Errorf("max ranges must be >= 0, got %d", opt.MaxRanges)
 		}
 	}
 	if opt.Mode == Seismic {
-		if opt.QueryCut == 0 {
-			opt.QueryCut = DefaultSeismicQueryCut
-		}
-		if !(opt.QueryCut > 0 && opt.QueryCut <= 1) {
-			return fmt.Errorf("query cut must be in (0, 1], got %v", opt.QueryCut)
-		}
 		if opt.HeapFactor == 0 {
 			opt.HeapFactor = DefaultHeapFactor
 		}
 		if !(opt.HeapFactor > 0 && opt.HeapFactor <= 100) {
 			return fmt.Errorf("heap factor must be in (0, 100], got %v", opt.HeapFactor)
+		}
+	}
+	if opt.Mode == Approx || opt.Mode == Seismic {
+		if opt.QueryCut == 0 && opt.Mode == Approx {
+			opt.QueryCut = DefaultQueryCut
+		} else if opt.QueryCut == 0 {
+			opt.QueryCut = DefaultSeismicQueryCut
+		}
+		if !(opt.QueryCut > 0 && opt.QueryCut <= 1) {
+			return fmt.Errorf("query cut must be in (0, 1], got %v", opt.QueryCut)
 		}
 	}
 	if opt.Fingerprint != "" && opt.Fingerprint != s.ix.Meta.Fingerprint {
@@ -503,6 +501,17 @@ type rangeCand struct {
 	r  uint32
 }
 
+// heavierFirst orders query terms by decreasing weight, then increasing id.
+func heavierFirst(a, b qterm) int {
+	if a.w != b.w {
+		if a.w > b.w {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.t, b.t)
+}
+
 // pruneQuery returns the heaviest query terms whose weights sum to at least
 // cut x the total weight (all of them for cut = 1), in sc.terms' order.
 func (s *Searcher) pruneQuery(sc *scratch, cut float64) []qterm {
@@ -510,15 +519,7 @@ func (s *Searcher) pruneQuery(sc *scratch, cut float64) []qterm {
 		return sc.terms
 	}
 	sc.heavy = append(sc.heavy[:0], sc.terms...)
-	slices.SortFunc(sc.heavy, func(a, b qterm) int {
-		if a.w != b.w {
-			if a.w > b.w {
-				return -1
-			}
-			return 1
-		}
-		return int(int64(a.t) - int64(b.t))
-	})
+	slices.SortFunc(sc.heavy, heavierFirst)
 	var total float64
 	for _, qt := range sc.heavy {
 		total += float64(qt.w)
@@ -663,6 +664,15 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	// best-first in batches of growing size
 	R := ix.RangeSize()
 	theta := func() float64 { return max(theta0, top.threshold()) }
+	// a range is dropped when its best partial score plus the bound left
+	// to the terms not yet scored misses the threshold
+	restScale := ix.RangeScale() / K
+	var fwd *forwardFinish
+	if ForwardFinish && exact && alpha == 1 {
+		if sm := ix.ForwardIndex(); sm != nil {
+			fwd = &forwardFinish{sm: sm, restScale: restScale, theta: theta}
+		}
+	}
 	next, visited, batches, size := 0, 0, 0, FirstBatch
 	for next < len(order) && (maxRanges == 0 || visited < maxRanges) {
 		lim := limit(theta())
@@ -698,15 +708,6 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		sc.batch = batch
 		if len(batch) == 0 {
 			break
-		}
-		// a range is dropped when its best partial score plus the bound
-		// left to the terms not yet scored misses the threshold
-		restScale := ix.RangeScale() / K
-		var fwd *forwardFinish
-		if ForwardFinish && exact && alpha == 1 {
-			if sm := ix.ForwardIndex(); sm != nil {
-				fwd = &forwardFinish{sm: sm, restScale: restScale, theta: theta}
-			}
 		}
 		if err := s.scoreBatch(sc, top, batch, R, func(best float64, rest uint32) bool {
 			return dropRange(best, float64(rest)*restScale, alpha, theta())

@@ -62,15 +62,7 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64) error {
 	}()
 	heavy := append(ss.heavy[:0], s.pruneQuery(sc, cut)...)
 	ss.heavy = heavy
-	slices.SortFunc(heavy, func(a, b qterm) int {
-		if a.w != b.w {
-			if a.w > b.w {
-				return -1
-			}
-			return 1
-		}
-		return int(int64(a.t) - int64(b.t))
-	})
+	slices.SortFunc(heavy, heavierFirst)
 	qw := sc.qw
 	top := &sc.top
 	for _, qt := range heavy {

@@ -84,21 +84,17 @@ func runBenchSearch(args []string) error {
 	if err != nil {
 		return usagef("--threads: %v", err)
 	}
-	alphas, err := parseFloats(*alphasS)
+	alphas, err := parseFloats(*alphasS, 1)
 	if err != nil {
 		return usagef("--alphas: %v", err)
 	}
-	cuts, err := parseFloats(*cutsS)
+	cuts, err := parseFloats(*cutsS, 1)
 	if err != nil {
 		return usagef("--query-cuts: %v", err)
 	}
-	var hfs []float64
-	for _, f := range strings.Split(*hfsS, ",") {
-		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(x > 0) {
-			return usagef("--heap-factors: %q is not > 0", f)
-		}
-		hfs = append(hfs, x)
+	hfs, err := parseFloats(*hfsS, 100)
+	if err != nil {
+		return usagef("--heap-factors: %v", err)
 	}
 	modes := map[search.Mode]bool{}
 	for _, f := range strings.Split(*modesS, ",") {
@@ -384,15 +380,16 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-func parseFloats(s string) ([]float64, error) {
+// parseFloats parses comma-separated numbers, each in (0, hi].
+func parseFloats(s string, hi float64) ([]float64, error) {
 	var out []float64
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	for _, f := range strings.Split(s, ",") {
 		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(x > 0 && x <= 1) {
-			return nil, fmt.Errorf("%q is not in (0, 1]", f)
+		if err != nil || !(x > 0 && x <= hi) {
+			return nil, fmt.Errorf("%q is not in (0, %g]", f, hi)
 		}
 		out = append(out, x)
 	}
