@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // The Seismic structure (Bruch, Nardini, Rulli, Venturini, "Efficient
@@ -26,10 +27,13 @@ import (
 // then touches a few thousand blocks and documents whatever the size of
 // the collection, where the inverted lists grow with it.
 //
-// Blocks are cut in document order rather than by k-means as in the
-// paper: the builder reorders documents by graph bisection (reorder.go),
-// so neighbouring ids already are documents with similar vectors, and a
-// cut costs nothing.
+// By default blocks are cut in document order: the builder reorders
+// documents by graph bisection (reorder.go), so neighbouring ids already
+// are documents with similar vectors, and a cut costs nothing. With
+// Cluster, each term's kept postings are first grouped as the paper's
+// shallow k-means does (one pass of assignment to sampled centroids);
+// at 1M synthetic documents that took 3x the build time for searches
+// 0-10% faster (BENCHMARKS.md, "Seismic"), hence not the default.
 //
 // It lives in its own optional file, seismic.bin, added to an index's
 // generation directory by (*Index).WriteSeismic and read on first use.
@@ -40,11 +44,16 @@ type SeismicOptions struct {
 	// largest impact, ties by increasing document. 0 picks it from the
 	// number of documents N: AutoLambda(N).
 	Lambda int
-	// BlockSize is the number of documents of a block.
+	// BlockSize is the most documents a block holds (without Cluster,
+	// every block of a term holds that many but its last).
 	BlockSize int
 	// SummaryMass in (0, 1] is the fraction of a summary's L1 mass kept:
 	// its largest entries (ties by increasing term) until they reach it.
 	SummaryMass float64
+	// Cluster groups each term's kept postings by similarity before
+	// cutting them into blocks (clusterBlocks); otherwise blocks are runs
+	// of consecutive documents.
+	Cluster bool
 }
 
 // DefaultSeismicOptions are the options splade index --seismic uses
@@ -206,28 +215,53 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 	}
 	sm.blkDocs = kept
 
-	// blocks: each term's kept postings cut every BlockSize documents
-	nb := func(t int) uint64 { return (keptOff[t+1] - keptOff[t] + uint64(o.BlockSize) - 1) / uint64(o.BlockSize) }
+	// blocks: each term's kept postings, clustered or not, cut into
+	// blocks of at most BlockSize documents; sizes[t] lists term t's
+	sizes := make([][]uint32, nt)
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var cb clusterBuilder
+			for t := int(next.Add(1) - 1); t < nt; t = int(next.Add(1) - 1) {
+				docs := kept[keptOff[t]:keptOff[t+1]]
+				if o.Cluster {
+					sizes[t] = cb.cluster(sm, docs, o.BlockSize)
+					continue
+				}
+				for i := 0; i < len(docs); i += o.BlockSize {
+					sizes[t] = append(sizes[t], uint32(min(o.BlockSize, len(docs)-i)))
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	sm.termBlk = make([]uint32, nt+1)
 	var total uint64
 	for t := 0; t < nt; t++ {
-		total += nb(t)
+		total += uint64(len(sizes[t]))
 		if total > math.MaxUint32-1 {
 			return nil, fmt.Errorf("seismic: more than 2^32 blocks (lower lambda or raise the block size)")
 		}
 		sm.termBlk[t+1] = uint32(total)
 	}
 	sm.blkOff = make([]uint32, total+1)
+	var b, off uint32
 	for t := 0; t < nt; t++ {
-		for i := uint64(0); i < nb(t); i++ {
-			sm.blkOff[uint64(sm.termBlk[t])+i+1] = uint32(min(keptOff[t]+(i+1)*uint64(o.BlockSize), keptOff[t+1]))
+		for _, n := range sizes[t] {
+			off += n
+			b++
+			sm.blkOff[b] = off
 		}
+		sizes[t] = nil
 	}
 	// summaries in two passes over the blocks, split among workers: their
 	// lengths, then their entries written in place, so that memory holds
 	// them once (at 8.8M documents they take gigabytes)
 	NB := int(total)
-	workers := min(runtime.GOMAXPROCS(0), 8)
 	each := func(f func(sb *summaryBuilder, b int)) {
 		var wg sync.WaitGroup
 		for w := 0; w < workers; w++ {
@@ -264,6 +298,80 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 		copy(sm.sumVal[sm.sumOff[b]:sm.sumOff[b+1]], vals)
 	})
 	return sm, nil
+}
+
+// clusterBuilder is the scratch memory of clusterBlocks.
+type clusterBuilder struct {
+	centroid []float32 // one centroid's impacts, dense by term
+	best     []float32 // per document: its best centroid's inner product
+	assign   []int32   // per document: its centroid
+	count    []uint32  // per centroid: its documents, then their start
+	out      []uint32
+}
+
+// cluster reorders docs (one term's kept postings, increasing) into
+// clusters of similar documents, as the paper's shallow k-means does: of
+// n documents, ceil(n / blockSize) spread evenly in document order are
+// centroids, and every document joins the centroid of largest inner
+// product with it (ties: the first centroid). Clusters keep their
+// documents increasing and are cut into blocks of at most blockSize;
+// cluster returns the blocks' sizes. It costs n^2 / blockSize inner
+// products a term, each through the forward index.
+func (cb *clusterBuilder) cluster(sm *Seismic, docs []uint32, blockSize int) []uint32 {
+	n := len(docs)
+	var sizes []uint32
+	if n <= blockSize {
+		if n > 0 {
+			sizes = append(sizes, uint32(n))
+		}
+		return sizes
+	}
+	if len(cb.centroid) != sm.numTerms {
+		cb.centroid = make([]float32, sm.numTerms)
+	}
+	nc := (n + blockSize - 1) / blockSize
+	cb.best = slices.Grow(cb.best[:0], n)[:n]
+	cb.assign = slices.Grow(cb.assign[:0], n)[:n]
+	for i := range cb.best {
+		cb.best[i], cb.assign[i] = -1, 0
+	}
+	for c := 0; c < nc; c++ {
+		terms, imps := sm.Doc(docs[c*n/nc])
+		for i, u := range terms {
+			cb.centroid[u] = float32(imps[i])
+		}
+		for i, d := range docs {
+			if s := sm.DocScore(d, cb.centroid); s > cb.best[i] {
+				cb.best[i], cb.assign[i] = s, int32(c)
+			}
+		}
+		for _, u := range terms {
+			cb.centroid[u] = 0
+		}
+	}
+	// counting sort by centroid, stable: documents stay increasing
+	cb.count = slices.Grow(cb.count[:0], nc+1)[:nc+1]
+	clear(cb.count)
+	for _, c := range cb.assign {
+		cb.count[c+1]++
+	}
+	for c := 0; c < nc; c++ {
+		if m := int(cb.count[c+1]); m > 0 {
+			for ; m > blockSize; m -= blockSize {
+				sizes = append(sizes, uint32(blockSize))
+			}
+			sizes = append(sizes, uint32(m))
+		}
+		cb.count[c+1] += cb.count[c]
+	}
+	cb.out = slices.Grow(cb.out[:0], n)[:n]
+	for i, d := range docs {
+		c := cb.assign[i]
+		cb.out[cb.count[c]] = d
+		cb.count[c]++
+	}
+	copy(docs, cb.out)
+	return sizes
 }
 
 // summaryBuilder is the scratch memory of block summaries.
@@ -402,6 +510,10 @@ func (ix *Index) WriteSeismic(o SeismicOptions) (*Seismic, error) {
 
 const seismicKind = "SEIS"
 
+// seismicClustered is the flag (payload offset 56) of blocks cut from
+// clusters (SeismicOptions.Cluster).
+const seismicClustered = 1
+
 func (sm *Seismic) write(fw *fileWriter, ix *Index) error {
 	head := make([]byte, seismicHead)
 	le := binary.LittleEndian
@@ -414,6 +526,9 @@ func (sm *Seismic) write(fw *fileWriter, ix *Index) error {
 	le.PutUint64(head[32:], uint64(len(sm.blkOff)-1))
 	le.PutUint64(head[40:], uint64(len(sm.blkDocs)))
 	le.PutUint64(head[48:], uint64(len(sm.sumTerm)))
+	if sm.Options.Cluster {
+		le.PutUint64(head[56:], seismicClustered)
+	}
 	if _, err := fw.Write(head); err != nil {
 		return err
 	}
@@ -574,6 +689,13 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int) (*Seismic, error) {
 	o := SeismicOptions{Lambda: int(le.Uint32(p[8:])), BlockSize: int(le.Uint32(p[12:])), SummaryMass: math.Float64frombits(le.Uint64(p[16:]))}
 	if err := o.validate(); err != nil {
 		return nil, err
+	}
+	switch f := le.Uint64(p[56:]); f {
+	case 0:
+	case seismicClustered:
+		o.Cluster = true
+	default:
+		return nil, fmt.Errorf("unknown flags %#x", f)
 	}
 	F, NB, K, S := le.Uint64(p[24:]), le.Uint64(p[32:]), le.Uint64(p[40:]), le.Uint64(p[48:])
 	const big = 1 << 40

@@ -12,3 +12,8 @@ var useDotAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func dotAVX2(qw *float32, terms *uint16, vals *uint8, n int) float32
+
+// prefetchSpan hints the CPU to fetch the n bytes at p into its caches.
+//
+//go:noescape
+func prefetchSpan(p *byte, n int)

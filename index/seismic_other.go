@@ -6,3 +6,5 @@ package index
 var useDotAVX2 = false
 
 func dotAVX2(qw *float32, terms *uint16, vals *uint8, n int) float32 { panic("unreachable") }
+
+func prefetchSpan(p *byte, n int) {}

@@ -63,7 +63,8 @@ func TestSeismicStructure(t *testing.T) {
 		}
 	}()
 	pdocs, pimps := postingsOf(t, ix)
-	for _, o := range []SeismicOptions{{Lambda: 50, BlockSize: 7, SummaryMass: 0.3}, {Lambda: 1 << 20, BlockSize: 16, SummaryMass: 1}, {Lambda: 1, BlockSize: 1, SummaryMass: 0.01}} {
+	for _, o := range []SeismicOptions{{Lambda: 50, BlockSize: 7, SummaryMass: 0.3}, {Lambda: 1 << 20, BlockSize: 16, SummaryMass: 1}, {Lambda: 1, BlockSize: 1, SummaryMass: 0.01},
+		{Lambda: 50, BlockSize: 7, SummaryMass: 0.3, Cluster: true}, {Lambda: 300, BlockSize: 4, SummaryMass: 1, Cluster: true}} {
 		sm, err := ix.WriteSeismic(o)
 		if err != nil {
 			t.Fatal(err)
@@ -95,18 +96,21 @@ func TestSeismicStructure(t *testing.T) {
 				want = append(want, pdocs[term][i])
 			}
 			slices.Sort(want)
-			lo, hi := sm.TermBlocks(uint32(term))
-			var got []uint32
-			for b := lo; b < hi; b++ {
-				bd := sm.BlockDocs(b)
-				if len(bd) == 0 || len(bd) > o.BlockSize || (b+1 < hi && len(bd) != o.BlockSize) {
-					t.Fatalf("%+v: term %d block %d holds %d documents", o, term, b, len(bd))
+			var blocks [][]uint32 // want cut into blocks
+			for _, c := range clusters(want, o, fwd, fimp) {
+				for i := 0; i < len(c); i += o.BlockSize {
+					blocks = append(blocks, c[i:min(i+o.BlockSize, len(c))])
 				}
-				got = append(got, bd...)
-				checkSummary(t, o, sm, b, fwd, fimp)
 			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("%+v: term %d keeps %v, want %v", o, term, got, want)
+			lo, hi := sm.TermBlocks(uint32(term))
+			if int(hi-lo) != len(blocks) {
+				t.Fatalf("%+v: term %d has %d blocks, want %d", o, term, hi-lo, len(blocks))
+			}
+			for b := lo; b < hi; b++ {
+				if bd := sm.BlockDocs(b); !slices.Equal(bd, blocks[b-lo]) {
+					t.Fatalf("%+v: term %d block %d holds %v, want %v", o, term, b-lo, bd, blocks[b-lo])
+				}
+				checkSummary(t, o, sm, b, fwd, fimp)
 			}
 		}
 		ix2, err := Open(dir)
@@ -125,6 +129,41 @@ func TestSeismicStructure(t *testing.T) {
 			t.Fatalf("Stats().Bytes %d, file size %d", st.Bytes, fileSize(t, filepath.Join(ix.Dir(), fileSeismic)))
 		}
 	}
+}
+
+// clusters returns a term's kept documents (increasing) grouped as
+// blocks are cut from: without clustering one group; with it, of n
+// documents the ceil(n / BlockSize) at positions c*n/nc are centroids,
+// every document joins the one of largest inner product (exact integers;
+// ties to the first), groups in centroid order, documents increasing.
+func clusters(kept []uint32, o SeismicOptions, fwd [][]uint16, fimp [][]uint8) [][]uint32 {
+	n := len(kept)
+	if !o.Cluster || n <= o.BlockSize {
+		return [][]uint32{kept}
+	}
+	nc := (n + o.BlockSize - 1) / o.BlockSize
+	inner := func(a, b uint32) int {
+		w := map[uint16]int{}
+		for i, u := range fwd[a] {
+			w[u] = int(fimp[a][i])
+		}
+		s := 0
+		for i, u := range fwd[b] {
+			s += w[u] * int(fimp[b][i])
+		}
+		return s
+	}
+	groups := make([][]uint32, nc)
+	for _, d := range kept {
+		best, bc := -1, 0
+		for c := 0; c < nc; c++ {
+			if s := inner(kept[c*n/nc], d); s > best {
+				best, bc = s, c
+			}
+		}
+		groups[bc] = append(groups[bc], d)
+	}
+	return groups
 }
 
 func fileSize(t *testing.T, path string) int64 {
@@ -194,7 +233,7 @@ func TestSeismicErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	for _, o := range []SeismicOptions{{-1, 16, 0.5}, {10, 0, 0.5}, {10, 16, 0}, {10, 16, 1.5}} {
+	for _, o := range []SeismicOptions{{Lambda: -1, BlockSize: 16, SummaryMass: 0.5}, {Lambda: 10, SummaryMass: 0.5}, {Lambda: 10, BlockSize: 16}, {Lambda: 10, BlockSize: 16, SummaryMass: 1.5}} {
 		if _, err := ix.WriteSeismic(o); err == nil {
 			t.Errorf("options %+v accepted", o)
 		}
@@ -229,6 +268,7 @@ func TestSeismicErrors(t *testing.T) {
 		"docs":       func(p []byte) { p[0]++ },
 		"lambda":     func(p []byte) { clear(p[8:12]) },
 		"length":     func(p []byte) { p[24]++ },
+		"flags":      func(p []byte) { p[56] = 2 },
 		"doc offset": func(p []byte) { p[seismicHead+8] = 0xff },
 		"block doc": func(p []byte) {
 			o := seismicHead + 8*(ix.NumDocs()+1) + 4*(ix.NumTerms()+1) + 8*len(sm.blkOff)

@@ -50,6 +50,7 @@ func runBenchSearch(args []string) error {
 	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "seismic mode: postings kept per term (0 = index.AutoLambda of --docs)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "seismic mode: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "seismic mode: fraction of a block summary's mass kept")
+	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "seismic mode: blocks cut from clusters of similar documents")
 	hfsS := fs.String("heap-factors", fmt.Sprint(search.DefaultHeapFactor), "seismic mode: comma-separated heap factors (crossed with --query-cuts)")
 	fwdFinish := fs.Bool("forward-finish", false, "exact block-max finishes batches through the Seismic forward index when the index has one (search.ForwardFinish; measured beside blockmax(no forward))")
 	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference); seismic builds the Seismic structure in the index directory, or reuses it with --reuse")
@@ -224,7 +225,7 @@ func runBenchSearch(args []string) error {
 	}
 	if modes[search.Seismic] {
 		// a Seismic structure of the same options is reused with --reuse
-		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass}.Resolve(ix.NumDocs())
+		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass, Cluster: *seisCluster}.Resolve(ix.NumDocs())
 		t0 := time.Now()
 		var sm *index.Seismic
 		verb := "reused"
@@ -240,7 +241,7 @@ func runBenchSearch(args []string) error {
 			}
 		}
 		st := sm.Stats()
-		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g)\n", time.Since(t0).Seconds(), verb, so.Lambda, so.BlockSize, so.SummaryMass)
+		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g, cluster %v)\n", time.Since(t0).Seconds(), verb, so.Lambda, so.BlockSize, so.SummaryMass, so.Cluster)
 		fmt.Fprintf(out, "seismic_bytes\t%d\t(%.2f bits per posting of the collection; %d blocks, %d kept postings, %.1f summary entries per block)\n",
 			st.Bytes, 8*float64(st.Bytes)/float64(st.ForwardEntries), st.Blocks, st.KeptPostings, float64(st.SummaryEntries)/float64(max(st.Blocks, 1)))
 		for _, h := range hfs {

@@ -37,6 +37,7 @@ Examples:
   splade index --input docs.jsonl.gz --output idx
   splade index --input docs.jsonl.gz --output idx --seismic
   splade index --output idx --seismic --seismic-lambda 2000
+  splade index --output idx --seismic --seismic-cluster
   splade index --input docs.jsonl --output idx --quantize f16 --fingerprint "$FP"
   splade index --input docs.jsonl.gz --output idx --memory 4096 --reorder`
 
@@ -52,11 +53,12 @@ func runIndex(args []string) error {
 	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact); 0 = 700 up to 1M documents, growing as N^(2/3) above (2,984 at 8.8M)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "Seismic: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]")
+	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "Seismic: cut blocks from clusters of similar documents, as the paper does (about 3x the build time; 0-10% faster searches at 1M documents)")
 	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term (smaller index, faster block-max search)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass}
+	so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass, Cluster: *seisCluster}
 	if *output == "" || (*input == "" && !*seismic) {
 		return usagef("--input and --output are required (see splade index -h)")
 	}
@@ -99,6 +101,7 @@ func addSeismic(dir string, o index.SeismicOptions) error {
 		return err
 	}
 	st := sm.Stats()
+	fmt.Printf("seismic_options\tlambda %d, block %d, mass %g, cluster %v\n", sm.Options.Lambda, sm.Options.BlockSize, sm.Options.SummaryMass, sm.Options.Cluster)
 	fmt.Printf("seismic_blocks\t%d\nseismic_kept_postings\t%d\nseismic_summary_entries\t%d\nseismic_bytes\t%d\nseismic_seconds\t%.2f\n",
 		st.Blocks, st.KeptPostings, st.SummaryEntries, st.Bytes, time.Since(t0).Seconds())
 	return nil

@@ -28,11 +28,11 @@ func TestSeismicCommands(t *testing.T) {
 	if code, _, stderr := splade(t, nil, "index", "--output", filepath.Join(dir, "none"), "--seismic"); code != 1 || !strings.Contains(stderr, "no index here") {
 		t.Fatalf("--seismic without an index: exit %d, %q", code, stderr)
 	}
-	code, stdout, stderr := splade(t, nil, "index", "--input", docs, "--output", idx, "--seismic", "--seismic-lambda", "3000", "--seismic-mass", "1")
-	if code != 0 || !strings.Contains(stdout, "seismic_blocks") {
+	code, stdout, stderr := splade(t, nil, "index", "--input", docs, "--output", idx, "--seismic", "--seismic-lambda", "3000", "--seismic-mass", "1", "--seismic-cluster")
+	if code != 0 || !strings.Contains(stdout, "seismic_blocks") || !strings.Contains(stdout, "mass 1, cluster true") {
 		t.Fatalf("index --seismic: exit %d: %s%s", code, stdout, stderr)
 	}
-	// every posting kept and whole summaries: heap factor 1 with every
+	// every posting kept and whole summaries (clustered blocks): heap factor 1 with every
 	// query term is exact, so the run equals exhaustive search's
 	exact := filepath.Join(dir, "exact.trec")
 	for _, args := range [][]string{
