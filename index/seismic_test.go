@@ -395,12 +395,12 @@ func TestDotMatchesPortable(t *testing.T) {
 // TestAutoLambda: Lambda 0 resolves to 700 up to 1M documents and grows
 // as N^(2/3) above; the structure records the resolved value.
 func TestAutoLambda(t *testing.T) {
-	for _, c := range []struct{ n, want int }{{5000, 700}, {100_000, 700}, {1_000_000, 700}, {2_000_000, 1111}, {8_800_000, 2984}} {
+	for _, c := range []struct{ n, want int }{{10, 40}, {5000, 40}, {15_000, 43}, {100_000, 151}, {1_000_000, 700}, {2_000_000, 1111}, {8_800_000, 2984}} {
 		if got := AutoLambda(c.n); got != c.want {
 			t.Errorf("AutoLambda(%d) = %d, want %d", c.n, got, c.want)
 		}
 	}
-	if o := (SeismicOptions{BlockSize: 8, SummaryMass: 0.2}).Resolve(10); o.Lambda != 700 {
+	if o := (SeismicOptions{BlockSize: 8, SummaryMass: 0.2}).Resolve(10); o.Lambda != 40 {
 		t.Errorf("Resolve: %+v", o)
 	}
 	if o := (SeismicOptions{Lambda: 5}).Resolve(10); o.Lambda != 5 {
@@ -417,7 +417,7 @@ func TestAutoLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sm.Options.Lambda != 700 {
+	if sm.Options.Lambda != 40 {
 		t.Fatalf("built with lambda %d", sm.Options.Lambda)
 	}
 }

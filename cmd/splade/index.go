@@ -50,7 +50,7 @@ func runIndex(args []string) error {
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "postings buffered in memory before spilling a run, in MiB")
 	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
 	seismic := fs.Bool("seismic", false, "also build the Seismic structure for --mode seismic (without --input: add it to the index in --output)")
-	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact); 0 = 700 up to 1M documents, growing as N^(2/3) above (2,984 at 8.8M)")
+	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact); 0 = 700 x (N/1M)^(2/3), at least 40 (151 at 100k, 2,984 at 8.8M)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "Seismic: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]")
 	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "Seismic: cut blocks from clusters of similar documents, as the paper does (about 3x the build time; 0-10% faster searches at 1M documents)")
