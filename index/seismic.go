@@ -163,6 +163,45 @@ func seismicPayload(nd, nt int, F, NB, K, S uint64) uint64 {
 // BuildSeismic builds the Seismic structure of ix in memory (Lambda 0:
 // AutoLambda). It needs u8 impacts (the default) and at most 65,536 terms.
 func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
+	return buildSeismic(ix, o, nil)
+}
+
+// SeismicProgress receives the progress of a Seismic build: the stage
+// ("forward index", "kept postings", "blocks", "summaries") and done of
+// total units of it (terms, or blocks for the summaries). Calls come from
+// one goroutine at a time.
+type SeismicProgress func(stage string, done, total int)
+
+// stageReporter serializes and thins out progress reports of one stage.
+type stageReporter struct {
+	mu          sync.Mutex
+	f           SeismicProgress
+	stage       string
+	done, total int
+}
+
+func (r *stageReporter) start(stage string, total int) {
+	if r.f != nil {
+		r.stage, r.done, r.total = stage, 0, total
+		r.f(stage, 0, total)
+	}
+}
+
+// add counts n more units done.
+func (r *stageReporter) add(n int) {
+	if r.f == nil {
+		return
+	}
+	r.mu.Lock()
+	r.done += n
+	if r.done == r.total || r.done%4096 < n {
+		r.f(r.stage, r.done, r.total)
+	}
+	r.mu.Unlock()
+}
+
+func buildSeismic(ix *Index, o SeismicOptions, progress SeismicProgress) (*Seismic, error) {
+	rep := &stageReporter{f: progress}
 	o = o.Resolve(ix.NumDocs())
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -178,6 +217,7 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 	// forward index: count, then fill term by term, so that each
 	// document's terms come out increasing
 	var c Cursor
+	rep.start("forward index", nt)
 	for t := 0; t < nt; t++ {
 		for c.Open(ix, uint32(t)); c.Doc() != End; c.Next() {
 			sm.docOff[c.Doc()+1]++
@@ -185,6 +225,7 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 		if err := c.Err(); err != nil {
 			return nil, err
 		}
+		rep.add(1)
 	}
 	for d := 0; d < nd; d++ {
 		sm.docOff[d+1] += sm.docOff[d]
@@ -195,6 +236,7 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 	keptOff := make([]uint64, nt+1)
 	var kept, docs []uint32
 	var imps []uint8
+	rep.start("kept postings", nt)
 	for t := 0; t < nt; t++ {
 		docs, imps = docs[:0], imps[:0]
 		var hist [256]int
@@ -210,6 +252,7 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 		}
 		kept = appendTopImpacts(kept, docs, imps, &hist, o.Lambda)
 		keptOff[t+1] = uint64(len(kept))
+		rep.add(1)
 	}
 	if len(kept) > math.MaxUint32 {
 		return nil, fmt.Errorf("seismic: %d kept postings, more than 2^32 (lower lambda)", len(kept))
@@ -222,6 +265,7 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	rep.start("blocks", nt)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -231,11 +275,12 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 				docs := kept[keptOff[t]:keptOff[t+1]]
 				if o.Cluster {
 					sizes[t] = cb.cluster(sm, docs, o.BlockSize)
-					continue
+				} else {
+					for i := 0; i < len(docs); i += o.BlockSize {
+						sizes[t] = append(sizes[t], uint32(min(o.BlockSize, len(docs)-i)))
+					}
 				}
-				for i := 0; i < len(docs); i += o.BlockSize {
-					sizes[t] = append(sizes[t], uint32(min(o.BlockSize, len(docs)-i)))
-				}
+				rep.add(1)
 			}
 		}()
 	}
@@ -273,12 +318,17 @@ func BuildSeismic(ix *Index, o SeismicOptions) (*Seismic, error) {
 				sb := summaryBuilder{dense: make([]uint8, nt)}
 				for b := b0; b < b1; b++ {
 					f(&sb, b)
+					if (b-b0)%1024 == 1023 {
+						rep.add(1024)
+					}
 				}
+				rep.add((b1 - b0) % 1024)
 			}()
 		}
 		wg.Wait()
 	}
 	sm.sumOff = make([]uint32, NB+1)
+	rep.start("summaries", 2*NB)
 	each(func(sb *summaryBuilder, b int) {
 		terms, _ := sb.summarize(sm, kept[sm.blkOff[b]:sm.blkOff[b+1]], o.SummaryMass)
 		sm.sumOff[b+1] = uint32(len(terms))
@@ -477,7 +527,13 @@ func appendTopImpacts(kept, docs []uint32, imps []uint8, hist *[256]int, lambda 
 // fsynced, renamed into place and the directory fsynced, so that a crash
 // leaves either the old file or the new one. The index then serves it.
 func (ix *Index) WriteSeismic(o SeismicOptions) (*Seismic, error) {
-	sm, err := BuildSeismic(ix, o)
+	return ix.WriteSeismicProgress(o, nil)
+}
+
+// WriteSeismicProgress is WriteSeismic reporting its progress to progress
+// (nil: none).
+func (ix *Index) WriteSeismicProgress(o SeismicOptions, progress SeismicProgress) (*Seismic, error) {
+	sm, err := buildSeismic(ix, o, progress)
 	if err != nil {
 		return nil, err
 	}

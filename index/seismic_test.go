@@ -421,3 +421,40 @@ func TestAutoLambda(t *testing.T) {
 		t.Fatalf("built with lambda %d", sm.Options.Lambda)
 	}
 }
+
+// TestSeismicProgress: every stage is reported in order, from 0 to its
+// total, never backwards.
+func TestSeismicProgress(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, randomDocs(3000, 400, 10), BuildOptions{Reorder: true})
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var stages []string
+	last := map[string][2]int{}
+	sm, err := ix.WriteSeismicProgress(SeismicOptions{Lambda: 100, BlockSize: 4, SummaryMass: 0.4, Cluster: true}, func(stage string, done, total int) {
+		if len(stages) == 0 || stages[len(stages)-1] != stage {
+			stages = append(stages, stage)
+		}
+		if p, ok := last[stage]; (ok && (done < p[0] || total != p[1])) || done > total {
+			t.Errorf("%s: %d of %d after %d of %d", stage, done, total, p[0], p[1])
+		}
+		last[stage] = [2]int{done, total}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"forward index", "kept postings", "blocks", "summaries"}; !slices.Equal(stages, want) {
+		t.Fatalf("stages %q, want %q", stages, want)
+	}
+	for st, p := range last {
+		if p[0] != p[1] {
+			t.Errorf("%s ended at %d of %d", st, p[0], p[1])
+		}
+	}
+	if p := last["summaries"]; p[1] != 2*int(sm.Stats().Blocks) {
+		t.Errorf("summaries: total %d for %d blocks", p[1], sm.Stats().Blocks)
+	}
+}

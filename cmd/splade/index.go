@@ -5,6 +5,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/splade-go/splade/index"
 )
 
@@ -96,7 +98,7 @@ func addSeismic(dir string, o index.SeismicOptions) error {
 	defer ix.Close()
 	t0 := time.Now()
 	fmt.Fprintf(os.Stderr, "building the Seismic structure of %d documents...\n", ix.NumDocs())
-	sm, err := ix.WriteSeismic(o)
+	sm, err := ix.WriteSeismicProgress(o, seismicBar())
 	if err != nil {
 		return err
 	}
@@ -119,4 +121,23 @@ func printBuildStats(w *os.File, st index.Stats) {
 	fmt.Fprintf(w, "postings_bytes\t%d\ntotal_bytes\t%d\n", st.PostingBytes, st.TotalBytes)
 	fmt.Fprintf(w, "spilled_runs\t%d\n", st.Runs)
 	fmt.Fprintf(w, "build_seconds\t%.2f\n", st.BuildTime.Seconds())
+}
+
+// seismicBar returns a progress report for a Seismic build: a bar per
+// stage, the last one finished by the last report of its stage.
+func seismicBar() index.SeismicProgress {
+	var bar *progressbar.ProgressBar
+	stage := ""
+	return func(st string, done, total int) {
+		if st != stage {
+			if bar != nil {
+				bar.Finish()
+			}
+			stage, bar = st, newProgress(int64(total), "seismic: "+st)
+		}
+		bar.Set(done)
+		if done == total {
+			bar.Finish()
+		}
+	}
 }
