@@ -89,17 +89,19 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64) error {
 			if float64(ss.bscore[bi])*(1+1e-5) < heapFactor*theta {
 				break // the threshold only rises and the scores only fall
 			}
-			// the block's documents are far apart in the forward index:
+			// the block's new documents: far apart in the forward index,
 			// their cache misses overlap when fetched together first
 			// (1.2-1.6x faster at 1M documents)
-			docs := sm.BlockDocs(b0 + bi)
+			fresh := len(ss.marked)
+			for _, d := range sm.BlockDocs(b0 + bi) {
+				if ss.seen[d>>6]&(1<<(d&63)) == 0 {
+					ss.seen[d>>6] |= 1 << (d & 63)
+					ss.marked = append(ss.marked, d)
+				}
+			}
+			docs := ss.marked[fresh:]
 			sm.PrefetchDocs(docs)
 			for _, d := range docs {
-				if ss.seen[d>>6]&(1<<(d&63)) != 0 {
-					continue
-				}
-				ss.seen[d>>6] |= 1 << (d & 63)
-				ss.marked = append(ss.marked, d)
 				if float64(sm.DocScore(d, qw))*(1+1e-5) < theta {
 					continue
 				}
