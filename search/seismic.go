@@ -7,9 +7,10 @@ import (
 // DefaultHeapFactor and DefaultSeismicQueryCut are the Seismic knobs used
 // when Options.HeapFactor or Options.QueryCut is 0. With
 // index.DefaultSeismicOptions they keep recall@10 near 0.99 on 1M
-// synthetic SPLADE++-like documents (39x the speed of exhaustive search;
-// heap factor 1: 51-57x at 0.98) and 0.92 with real SPLADE++ vectors of
-// another domain (splade bench-search --modes seismic; BENCHMARKS.md).
+// synthetic SPLADE++-like documents (40-60x the speed of exhaustive
+// search; heap factor 1: 61-75x at 0.98) and 0.92-0.97 with real SPLADE++
+// vectors of another domain (splade bench-search --modes seismic;
+// BENCHMARKS.md).
 const (
 	DefaultHeapFactor      = 0.9
 	DefaultSeismicQueryCut = 0.7
