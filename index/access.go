@@ -95,8 +95,12 @@ func (ix *Index) addSparseBounds(ti *termInfo, W uint32, ub []uint32, pb *PairBl
 	b := &pb.b
 	var kr, km []uint32
 	if keep != nil {
-		kr = slices.Grow(keep.ranges[:0], ti.pairs)[:ti.pairs]
-		km = slices.Grow(keep.max[:0], ti.pairs)[:ti.pairs]
+		a := keep.arena
+		if a == nil { // no shared arena: k's own, for one term at a time
+			a = &keep.own
+			a.Reset()
+		}
+		kr, km = a.take(ti.pairs)
 	}
 	B := 1 << ti.blockLog
 	for bi := 0; bi < ti.blocks; bi++ {
@@ -135,6 +139,8 @@ type KnownPairs struct {
 	ranges []uint32
 	max    []uint32 // as decoded: a copy, not a conversion to bytes
 	memo   *CountMemo
+	arena  *PairArena // where the pairs are kept (nil: own)
+	own    PairArena
 	ix     *Index  // the index heads are for (the term is t)
 	gen    uint64  // the memo's generation heads are for
 	heads  []int32 // by block: 1 + index of its countHead in memo, 0: not kept
@@ -143,6 +149,41 @@ type KnownPairs struct {
 // SetCountMemo has the following AddBounds calls prepare k to keep block
 // counts in m (nil: none).
 func (k *KnownPairs) SetCountMemo(m *CountMemo) { k.memo = m }
+
+// SetArena has the following AddBounds calls keep k's pairs in a's memory
+// (nil: memory of k's own, reused by each call).
+func (k *KnownPairs) SetArena(a *PairArena) { k.arena = a }
+
+// PairArena lends the KnownPairs of one query the memory of their pairs:
+// one pair of arrays for all the query's terms, reused query after query,
+// instead of arrays per KnownPairs that each grow whenever a longer list
+// comes its way. Fresh memory is what made those growths costly: at 8.8M
+// documents, in a process whose heap was large enough that the collector
+// never ran (the Seismic structure loaded, or any 9 GB held), every
+// growth touched pages new to the process, and exact block-max took 58-78
+// ms a query against 29-36 ms (BENCHMARKS.md, "Seismic ... session 6").
+// Reset it before each query. One query at a time.
+type PairArena struct {
+	ranges, max []uint32
+	used        int
+}
+
+// Reset makes the whole arena available again: the pairs it lent are no
+// longer in use.
+func (a *PairArena) Reset() { a.used = 0 }
+
+// take lends n entries of both arrays. When the arrays are full it moves
+// to new ones of at least twice the size; what it lent from the old ones
+// stays valid.
+func (a *PairArena) take(n int) (r, m []uint32) {
+	if a.used+n > len(a.ranges) {
+		size := max(2*len(a.ranges), n, 1<<12)
+		a.ranges, a.max, a.used = make([]uint32, size), make([]uint32, size), 0
+	}
+	lo, hi := a.used, a.used+n
+	a.used = hi
+	return a.ranges[lo:hi:hi], a.max[lo:hi:hi]
+}
 
 // CountMemo keeps the posting counts of the blocks ScoreRanges decoded,
 // for the rest of a query, shared by the query's KnownPairs. Block-Max

@@ -275,3 +275,33 @@ func FuzzPairBlock(f *testing.F) {
 		ix.ScoreRanges(0, 1, ranges, racc, &pb, &known)
 	})
 }
+
+// TestPairArena: what the arena lends stays the borrower's until Reset,
+// also across its growth, and Reset lends the same memory again.
+func TestPairArena(t *testing.T) {
+	var a PairArena
+	var lent [][]uint32
+	for i, n := range []int{3, 5000, 1, 9000, 0, 70} {
+		r, m := a.take(n)
+		if len(r) != n || len(m) != n || cap(r) != n || cap(m) != n {
+			t.Fatalf("take(%d): len %d/%d cap %d/%d", n, len(r), len(m), cap(r), cap(m))
+		}
+		for j := range r {
+			r[j], m[j] = uint32(i), uint32(i)+100
+		}
+		lent = append(lent, r, m)
+	}
+	for i := 0; i < len(lent); i += 2 {
+		for j := range lent[i] {
+			if lent[i][j] != uint32(i/2) || lent[i+1][j] != uint32(i/2)+100 {
+				t.Fatalf("loan %d overwritten", i/2)
+			}
+		}
+	}
+	a.Reset()
+	before := &a.ranges[0]
+	r, _ := a.take(len(a.ranges))
+	if &r[0] != before {
+		t.Fatal("Reset did not lend the same memory again")
+	}
+}

@@ -14,10 +14,10 @@ import (
 // scores included (TestForwardFinishExact). Off by default: on synthetic
 // collections it made exact block-max faster at 100k documents (about
 // 4.5x exhaustive's speed against 3.7x) and 1M (9.6x against 7.1x) but
-// slower at 8.8M (44-56 ms a query against 25-28), for a reason not found
-// (the forward scoring itself took little of the time there; BENCHMARKS.md,
-// "Seismic"). splade search --forward-finish and bench-search
-// --forward-finish set it; set it before searching.
+// slower at 8.8M (40 ms a query against 29 in one process; 44-56 against
+// 25-28 before index.PairArena; BENCHMARKS.md, "Seismic"). splade search
+// --forward-finish and bench-search --forward-finish set it; set it
+// before searching.
 var ForwardFinish = false
 
 // forwardFinish carries what finishForward needs from Block-Max Pruning.

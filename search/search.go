@@ -192,6 +192,7 @@ type scratch struct {
 	ub      []uint32
 	known   []index.KnownPairs
 	memo    index.CountMemo // the block counts ScoreRanges decoded for known's terms
+	arena   index.PairArena // the memory of known's pairs
 	kpTerms []uint32        // the terms of known, increasing
 	sterms  []sterm         // the terms that score ranges
 	partial topK            // approximate search: best partial scores
@@ -563,6 +564,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	}
 	ub := sc.ub
 	sc.memo.Reset()
+	sc.arena.Reset()
 	bterms := s.pruneQuery(sc, cut)
 	var wsum float64
 	for _, qt := range bterms {
@@ -570,8 +572,8 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	}
 	K := float64(math.MaxUint32) / 255 / (wsum + float64(len(bterms)))
 	sc.kpTerms = sc.kpTerms[:0]
-	if len(sc.known) < len(bterms) {
-		sc.known = make([]index.KnownPairs, len(bterms))
+	for len(sc.known) < len(bterms) {
+		sc.known = append(sc.known, index.KnownPairs{})
 	}
 	sc.bW = sc.bW[:0]
 	for i, qt := range bterms {
@@ -579,6 +581,7 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 		sc.bW = append(sc.bW, W)
 		sc.kpTerms = append(sc.kpTerms, qt.t)
 		sc.known[i].SetCountMemo(&sc.memo)
+		sc.known[i].SetArena(&sc.arena)
 		if err := ix.AddBounds(qt.t, W, ub, &sc.pb, &sc.known[i]); err != nil {
 			clear(ub)
 			return err
