@@ -160,6 +160,9 @@ func openMapped(dir, name string) (*mappedFile, error) {
 	return &mappedFile{m: m, payload: payload}, nil
 }
 
+// errPayloadChecksum: a payload whose CRC differs from its header's.
+var errPayloadChecksum = errors.New("payload checksum mismatch (corrupted file)")
+
 // checkFileHeader validates a header (everything but the payload CRC)
 // of a file of size bytes.
 func checkFileHeader(h []byte, kind string, size int64) error {
@@ -187,25 +190,12 @@ func checkHeader(b []byte, kind string) ([]byte, error) {
 		return nil, fmt.Errorf("truncated header (%d bytes)", len(b))
 	}
 	h := b[:headerSize]
-	if string(h[:8]) != string(magic[:]) {
-		return nil, errors.New("not a splade index file (bad magic)")
-	}
-	if crc32.Checksum(h[:28], castagnoli) != binary.LittleEndian.Uint32(h[28:]) {
-		return nil, errors.New("header checksum mismatch (corrupted file)")
-	}
-	if v := binary.LittleEndian.Uint32(h[8:]); v != FormatVersion {
-		return nil, fmt.Errorf("index format version %d, this build reads version %d (rebuild the index)", v, FormatVersion)
-	}
-	if string(h[12:16]) != kind {
-		return nil, fmt.Errorf("file kind %q, expected %q", h[12:16], kind)
-	}
-	n := binary.LittleEndian.Uint64(h[16:])
-	if n != uint64(len(b)-headerSize) {
-		return nil, fmt.Errorf("payload length %d in header, file holds %d (truncated or corrupted)", n, len(b)-headerSize)
+	if err := checkFileHeader(h, kind, int64(len(b))); err != nil {
+		return nil, err
 	}
 	payload := b[headerSize:]
 	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(h[24:]) {
-		return nil, errors.New("payload checksum mismatch (corrupted file)")
+		return nil, errPayloadChecksum
 	}
 	return payload, nil
 }

@@ -44,6 +44,20 @@ func build(t testing.TB, dir string, docs []sparse.Record, opt BuildOptions) Sta
 	return st
 }
 
+// buildOpen builds docs into a temporary directory and opens the index,
+// closed when the test ends.
+func buildOpen(t testing.TB, docs []sparse.Record, opt BuildOptions) *Index {
+	t.Helper()
+	dir := t.TempDir()
+	build(t, dir, docs, opt)
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
 // TestRoundTrip checks that every posting comes back with its quantized
 // impact, under each quantization, with and without spilling and
 // reordering.

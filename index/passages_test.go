@@ -85,13 +85,7 @@ func TestPassageMap(t *testing.T) {
 }
 
 func TestDocumentIndexHasNoPassages(t *testing.T) {
-	dir := t.TempDir()
-	build(t, dir, randomDocs(50, 40, 2), BuildOptions{})
-	ix, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := buildOpen(t, randomDocs(50, 40, 2), BuildOptions{})
 	if ix.HasPassages() || ix.NumDocuments() != 50 || ix.DocumentOf(7) != 7 || ix.DocumentID(7) != ix.DocID(7) ||
 		!slices.Equal(ix.Passages(7), []uint32{7}) || ix.Meta.Documents != 0 {
 		t.Fatal("a document index behaves as a passage index")

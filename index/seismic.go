@@ -32,8 +32,9 @@ import (
 // are documents with similar vectors, and a cut costs nothing. With
 // Cluster, each term's kept postings are first grouped as the paper's
 // shallow k-means does (one pass of assignment to sampled centroids);
-// at 1M synthetic documents that took 3x the build time for searches
-// 0-10% faster (BENCHMARKS.md, "Seismic"), hence not the default.
+// at 1M synthetic documents that took 2.3x the build time for no
+// consistent gain in speed or recall (BENCHMARKS.md, "Seismic"), hence
+// not the default.
 //
 // It lives in its own optional file, seismic.bin, added to an index's
 // generation directory by (*Index).WriteSeismic and read on first use.
@@ -51,8 +52,8 @@ type SeismicOptions struct {
 	// its largest entries (ties by increasing term) until they reach it.
 	SummaryMass float64
 	// Cluster groups each term's kept postings by similarity before
-	// cutting them into blocks (clusterBlocks); otherwise blocks are runs
-	// of consecutive documents.
+	// cutting them into blocks (clusterBuilder.cluster); otherwise blocks
+	// are runs of consecutive documents.
 	Cluster bool
 }
 
@@ -351,7 +352,7 @@ func buildSeismic(ix *Index, o SeismicOptions, progress SeismicProgress) (*Seism
 	return sm, nil
 }
 
-// clusterBuilder is the scratch memory of clusterBlocks.
+// clusterBuilder is the scratch memory of cluster.
 type clusterBuilder struct {
 	centroid []float32 // one centroid's impacts, dense by term
 	best     []float32 // per document: its best centroid's inner product
@@ -718,7 +719,7 @@ func (ix *Index) readSeismic() (*Seismic, error) {
 		io.Copy(io.Discard, r)
 	}
 	if crc.Sum32() != binary.LittleEndian.Uint32(h[24:]) {
-		err = errors.New("payload checksum mismatch (corrupted file)")
+		err = errPayloadChecksum
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: corrupted index: %w", path, err)

@@ -321,13 +321,7 @@ func encodeSeismic(t testing.TB, sm *Seismic, ix *Index) []byte {
 // FuzzParseSeismic: no payload makes parseSeismic panic, and what it
 // accepts is safe to walk.
 func FuzzParseSeismic(f *testing.F) {
-	dir := f.TempDir()
-	build(f, dir, randomDocs(60, 30, 8), BuildOptions{})
-	ix, err := Open(dir)
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer ix.Close()
+	ix := buildOpen(f, randomDocs(60, 30, 8), BuildOptions{})
 	sm, err := BuildSeismic(ix, SeismicOptions{Lambda: 10, BlockSize: 4, SummaryMass: 0.5})
 	if err != nil {
 		f.Fatal(err)
@@ -406,13 +400,7 @@ func TestAutoLambda(t *testing.T) {
 	if o := (SeismicOptions{Lambda: 5}).Resolve(10); o.Lambda != 5 {
 		t.Errorf("Resolve kept an explicit lambda? %+v", o)
 	}
-	dir := t.TempDir()
-	build(t, dir, randomDocs(300, 50, 9), BuildOptions{})
-	ix, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := buildOpen(t, randomDocs(300, 50, 9), BuildOptions{})
 	sm, err := BuildSeismic(ix, DefaultSeismicOptions)
 	if err != nil {
 		t.Fatal(err)
@@ -425,13 +413,7 @@ func TestAutoLambda(t *testing.T) {
 // TestSeismicProgress: every stage is reported in order, from 0 to its
 // total, never backwards.
 func TestSeismicProgress(t *testing.T) {
-	dir := t.TempDir()
-	build(t, dir, randomDocs(3000, 400, 10), BuildOptions{Reorder: true})
-	ix, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := buildOpen(t, randomDocs(3000, 400, 10), BuildOptions{Reorder: true})
 	var stages []string
 	last := map[string][2]int{}
 	sm, err := ix.WriteSeismicProgress(SeismicOptions{Lambda: 100, BlockSize: 4, SummaryMass: 0.4, Cluster: true}, func(stage string, done, total int) {
