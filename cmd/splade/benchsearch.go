@@ -63,7 +63,7 @@ func runBenchSearch(args []string) error {
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
-	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term")
+	reorder := fs.Bool("reorder", true, "renumber documents by graph bisection so that similar ones are neighbours")
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "build memory budget for postings, MiB")
 	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
 	dir := fs.String("dir", "", "index directory (default: a temporary one, removed afterwards)")

@@ -3,6 +3,7 @@ package main
 import (
 	"compress/gzip"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,81 +56,20 @@ Examples:
 
 func runEncode(args []string) error {
 	fs := newFlags("encode", "--model DIR --input FILE --output FILE [flags]", encodeHelp)
-	dir := fs.String("model", "", "model directory (Hugging Face layout)")
 	input := fs.String("input", "", "texts to encode: BEIR JSONL or id<TAB>text TSV (.gz ok, - for stdin)")
 	output := fs.String("output", "", "vectors, JSONL (.gz: gzipped, - for stdout)")
 	query := fs.Bool("query", false, "the input holds queries (default --max-length 64, DIR/query if present)")
-	pooling := fs.String("pooling", "max", "SPLADE pooling over tokens: max or sum")
-	maxLen := fs.Int("max-length", 0, "tokens per text incl. [CLS]/[SEP] (0: 256 for documents, 64 for queries)")
-	topK := fs.Int("top-k", 0, "keep only the k heaviest terms per text (0: all)")
-	threshold := fs.Float64("threshold", 0, "drop terms whose weight is below this")
-	threads := fs.Int("threads", 0, "threads (0: all cores)")
-	batchTokens := fs.Int("batch-tokens", model.DefaultBatchTokens, "tokens per forward pass (bounds memory)")
-	chunk := fs.Int("chunk", 0, "split documents into passages of this many wordpieces, [CLS]/[SEP] excluded (0: one text each, truncated)")
-	stride := fs.Int("stride", 0, "with --chunk: wordpieces from one passage's start to the next (0: --chunk, no overlap; at most --chunk)")
+	ef := addEncoderFlags(fs, "model directory (Hugging Face layout)", true, nil)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" || *input == "" || *output == "" {
+	if *ef.model == "" || *input == "" || *output == "" {
 		return usagef("--model, --input and --output are required (see splade encode -h)")
 	}
-	var pool kernels.Pooling
-	switch *pooling {
-	case "max":
-		pool = kernels.PoolMax
-	case "sum":
-		pool = kernels.PoolSum
-	default:
-		return usagef("--pooling %q: want max or sum", *pooling)
-	}
-	if *maxLen < 0 || *topK < 0 || *threshold < 0 || *threads < 0 || *batchTokens <= 0 {
-		return usagef("--max-length, --top-k, --threshold and --threads must not be negative, --batch-tokens must be positive")
-	}
-	if *chunk < 0 || *stride < 0 || (*stride > 0 && *chunk == 0) || *stride > *chunk {
-		return usagef("--chunk must not be negative; --stride needs --chunk and must be at most --chunk (a larger stride would skip text)")
-	}
-	if *chunk > 0 && *query {
-		return usagef("--chunk splits documents; queries are encoded whole")
-	}
-	if *chunk > 0 && *stride == 0 {
-		*stride = *chunk
-	}
-	if *chunk > 0 && *maxLen == 0 {
-		*maxLen = *chunk + 2
-	}
-	if *chunk > 0 && *chunk+2 > *maxLen {
-		return usagef("--chunk %d needs --max-length of at least %d ([CLS] and [SEP] included), got %d", *chunk, *chunk+2, *maxLen)
-	}
-	explicitLen := *maxLen != 0
-	if *maxLen == 0 {
-		*maxLen = model.DefaultDocLength
-		if *query {
-			*maxLen = model.DefaultQueryLength
-		}
-	}
-
-	modelDir, err := encoderDir(*dir, *query)
+	enc, tok, ch, err := ef.load(*query)
 	if err != nil {
 		return err
 	}
-	m, tok, err := model.LoadWithTokenizer(modelDir)
-	if err != nil {
-		return err
-	}
-	if *chunk > 0 && *chunk+2 > m.Config.MaxPositions {
-		return usagef("--chunk %d: passages of %d tokens with [CLS] and [SEP] exceed the model's %d positions", *chunk, *chunk+2, m.Config.MaxPositions)
-	}
-	if explicitLen && *maxLen > m.Config.MaxPositions {
-		slog.Warn("--max-length exceeds the model's positions; using the model's limit", "max_length", *maxLen, "limit", m.Config.MaxPositions)
-	}
-	enc, err := model.NewEncoder(m, tok, model.Options{Pooling: pool, MaxLength: *maxLen, TopK: *topK,
-		Threshold: float32(*threshold), Threads: *threads, BatchTokens: *batchTokens})
-	if err != nil {
-		return err
-	}
-	slog.Info("model loaded", "dir", modelDir, "arch", m.Config.Arch, "layers", m.Config.Layers,
-		"hidden", m.Config.Hidden, "vocab", m.Config.Vocab, "kernels", kernels.Path(), "threads", kernels.NewPool(*threads).Threads())
-
 	in, err := corpus.Open(*input)
 	if err != nil {
 		return err
@@ -140,7 +80,11 @@ func runEncode(args []string) error {
 		return err
 	}
 	start := time.Now()
-	n, err := encodeStream(in, enc, tok, out, *batchTokens, enc.Options().MaxLength, chunking{*chunk, *stride})
+	sw := sparse.NewWriter(out)
+	n, err := encodeStream(in, enc, tok, *ef.batchTokens, ch, func(rec sparse.Record, _ int) error { return sw.Write(rec) })
+	if err == nil {
+		err = sw.Flush()
+	}
 	if cerr := closeOut(err == nil); err == nil {
 		err = cerr
 	}
@@ -148,7 +92,7 @@ func runEncode(args []string) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	if *chunk > 0 {
+	if ch.size > 0 {
 		slog.Info("encoded", "documents", n.docs, "passages", n.texts, "passages_per_document", round(float64(n.texts)/float64(max(1, n.docs)), 2),
 			"output", *output, "seconds", round(secs, 1), "passages_per_second", round(float64(n.texts)/secs, 1))
 		return nil
@@ -157,8 +101,103 @@ func runEncode(args []string) error {
 	return nil
 }
 
-// chunking splits documents into passages of size wordpieces every stride
-// wordpieces; size 0 encodes each text whole.
+// encoderFlags are the flags of a command that runs a SPLADE encoder:
+// splade encode, and splade index and search with --model.
+type encoderFlags struct {
+	model, pooling                                    *string
+	maxLen, topK, threads, batchTokens, chunk, stride *int
+	threshold                                         *float64
+}
+
+// addEncoderFlags defines the encoder flags on fs; passages adds --chunk
+// and --stride (documents split into passages, MaxP). threads, when not
+// nil, is a --threads the command defines for itself (splade search's
+// parallel queries), which then sets the encoder's threads too.
+func addEncoderFlags(fs *flag.FlagSet, modelHelp string, passages bool, threads *int) *encoderFlags {
+	if threads == nil {
+		threads = fs.Int("threads", 0, "threads (0: all cores)")
+	}
+	f := &encoderFlags{
+		model:       fs.String("model", "", modelHelp),
+		pooling:     fs.String("pooling", "max", "SPLADE pooling over tokens: max or sum"),
+		maxLen:      fs.Int("max-length", 0, "tokens per text incl. [CLS]/[SEP] (0: 256 for documents, 64 for queries)"),
+		topK:        fs.Int("top-k", 0, "keep only the k heaviest terms per text (0: all)"),
+		threshold:   fs.Float64("threshold", 0, "drop terms whose weight is below this"),
+		threads:     threads,
+		batchTokens: fs.Int("batch-tokens", model.DefaultBatchTokens, "tokens per forward pass (bounds memory)"),
+		chunk:       new(int),
+		stride:      new(int),
+	}
+	if passages {
+		f.chunk = fs.Int("chunk", 0, "split documents into passages of this many wordpieces, [CLS]/[SEP] excluded (0: one text each, truncated)")
+		f.stride = fs.Int("stride", 0, "with --chunk: wordpieces from one passage's start to the next (0: --chunk, no overlap; at most --chunk)")
+	}
+	return f
+}
+
+// load checks the flags and loads the encoder of queries (query) or
+// documents: DIR/query or DIR/document when the model has them, the
+// embedded model for "default".
+func (f *encoderFlags) load(query bool) (*model.Encoder, *tokenize.Tokenizer, chunking, error) {
+	var pool kernels.Pooling
+	switch *f.pooling {
+	case "max":
+		pool = kernels.PoolMax
+	case "sum":
+		pool = kernels.PoolSum
+	default:
+		return nil, nil, chunking{}, usagef("--pooling %q: want max or sum", *f.pooling)
+	}
+	maxLen, chunk, stride := *f.maxLen, *f.chunk, *f.stride
+	if maxLen < 0 || *f.topK < 0 || *f.threshold < 0 || *f.threads < 0 || *f.batchTokens <= 0 {
+		return nil, nil, chunking{}, usagef("--max-length, --top-k, --threshold and --threads must not be negative, --batch-tokens must be positive")
+	}
+	if chunk < 0 || stride < 0 || (stride > 0 && chunk == 0) || stride > chunk {
+		return nil, nil, chunking{}, usagef("--chunk must not be negative; --stride needs --chunk and must be at most --chunk (a larger stride would skip text)")
+	}
+	if chunk > 0 && query {
+		return nil, nil, chunking{}, usagef("--chunk splits documents; queries are encoded whole")
+	}
+	if chunk > 0 && stride == 0 {
+		stride = chunk
+	}
+	if chunk > 0 && maxLen == 0 {
+		maxLen = chunk + 2
+	}
+	if chunk > 0 && chunk+2 > maxLen {
+		return nil, nil, chunking{}, usagef("--chunk %d needs --max-length of at least %d ([CLS] and [SEP] included), got %d", chunk, chunk+2, maxLen)
+	}
+	explicitLen := maxLen != 0
+	if maxLen == 0 {
+		maxLen = model.DefaultDocLength
+		if query {
+			maxLen = model.DefaultQueryLength
+		}
+	}
+	modelDir, err := encoderDir(*f.model, query)
+	if err != nil {
+		return nil, nil, chunking{}, err
+	}
+	m, tok, err := model.LoadWithTokenizer(modelDir)
+	if err != nil {
+		return nil, nil, chunking{}, err
+	}
+	if chunk > 0 && chunk+2 > m.Config.MaxPositions {
+		return nil, nil, chunking{}, usagef("--chunk %d: passages of %d tokens with [CLS] and [SEP] exceed the model's %d positions", chunk, chunk+2, m.Config.MaxPositions)
+	}
+	if explicitLen && maxLen > m.Config.MaxPositions {
+		slog.Warn("--max-length exceeds the model's positions; using the model's limit", "max_length", maxLen, "limit", m.Config.MaxPositions)
+	}
+	enc, err := model.NewEncoder(m, tok, model.Options{Pooling: pool, MaxLength: maxLen, TopK: *f.topK,
+		Threshold: float32(*f.threshold), Threads: *f.threads, BatchTokens: *f.batchTokens})
+	if err != nil {
+		return nil, nil, chunking{}, err
+	}
+	slog.Info("model loaded", "dir", modelDir, "arch", m.Config.Arch, "layers", m.Config.Layers,
+		"hidden", m.Config.Hidden, "vocab", m.Config.Vocab, "kernels", kernels.Path(), "threads", kernels.NewPool(*f.threads).Threads())
+	return enc, tok, chunking{chunk, stride}, nil
+}
+
 type chunking struct{ size, stride int }
 
 // encodeCount is what encodeStream wrote: texts (passages when chunking)
@@ -218,6 +257,7 @@ func createOutput(path string) (io.Writer, func(ok bool) error, error) {
 type textBatch struct {
 	ids    []string
 	docs   []string // when chunking: the document of each passage
+	lines  []int    // the input line of each text
 	tokens [][]int32
 	inputs int   // input documents whose texts are all in this batch
 	err    error // a read error after the texts above
@@ -228,7 +268,12 @@ type textBatch struct {
 // goroutine turns each batch into vectors, and this goroutine writes them;
 // the channels hold two batches each, so memory stays bounded whatever
 // the input size, and the output keeps the input order.
-func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer, w io.Writer, batchTokens, maxLen int, ch chunking) (encodeCount, error) {
+// encodeStream encodes the texts of in, batches of about batchTokens
+// tokens encoded while the next are read and tokenized, and hands each
+// record to sink in input order with the input line it came from
+// (passages: their document's).
+func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer, batchTokens int, ch chunking, sink func(rec sparse.Record, line int) error) (encodeCount, error) {
+	maxLen := enc.Options().MaxLength
 	done := make(chan struct{})
 	defer close(done)
 	batches := make(chan textBatch, 2)
@@ -256,9 +301,11 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 				}
 				return
 			}
+			line := in.Line()
 			if ch.size == 0 {
 				ids := tok.Encode(d.Contents(), maxLen)
 				b.ids = append(b.ids, d.ID)
+				b.lines = append(b.lines, line)
 				b.tokens = append(b.tokens, ids)
 				tokens += len(ids)
 			} else {
@@ -271,6 +318,7 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 				for i, p := range ps {
 					b.ids = append(b.ids, sparse.PassageID(d.ID, i))
 					b.docs = append(b.docs, d.ID)
+					b.lines = append(b.lines, line)
 					b.tokens = append(b.tokens, p)
 					tokens += len(p)
 				}
@@ -286,6 +334,7 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 
 	type encoded struct {
 		ids, docs []string
+		lines     []int
 		inputs    int
 		vecs      []model.Weights
 		err       error
@@ -296,7 +345,7 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 		for b := range batches {
 			var r encoded
 			if len(b.ids) > 0 {
-				r.ids, r.docs, r.inputs = b.ids, b.docs, b.inputs
+				r.ids, r.docs, r.lines, r.inputs = b.ids, b.docs, b.lines, b.inputs
 				r.vecs, r.err = enc.EncodeIDs(b.tokens)
 			}
 			if r.err == nil {
@@ -313,7 +362,6 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 		}
 	}()
 
-	sw := sparse.NewWriter(w)
 	bar := newProgress(-1, "encoding")
 	defer bar.Finish()
 	var n encodeCount
@@ -326,7 +374,7 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 			if r.docs != nil {
 				rec.Doc = r.docs[i]
 			}
-			if err := sw.Write(rec); err != nil {
+			if err := sink(rec, r.lines[i]); err != nil {
 				return n, err
 			}
 			n.texts++
@@ -339,5 +387,5 @@ func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer
 			return n, r.err
 		}
 	}
-	return n, sw.Flush()
+	return n, nil
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/splade-go/splade/corpus"
 	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/sparse"
 )
 
 func init() {
@@ -15,13 +17,21 @@ func init() {
 }
 
 const indexHelp = `Builds a SPLADE inverted index from document vectors (JSON lines
-{"id", "vector": {term: weight}}, .gz ok). Impacts are quantized (u8 with one
-global scale by default; f16 or f32 keep more precision), postings are
-bit-packed in blocks of 128 with per-block maxima, and block-max ranges plus a
-forward index serve the fast query processors. The new index is written as a
-new generation in DIR and committed atomically: an index already in DIR keeps
-working until the build completes. Build memory is bounded by --memory
-(postings beyond it are spilled to sorted runs and merged).
+{"id", "vector": {term: weight}}, .gz ok), or with --model from the texts
+themselves (BEIR JSONL or id<TAB>text TSV, .gz ok), encoded on the way with
+the model's document encoder (as splade encode does, without writing the
+vectors out); the index then records the model's vocabulary fingerprint, and
+splade search --model and splade serve --model refuse a model of another
+vocabulary.
+
+Impacts are quantized (u8 with one global scale by default; f16 or f32 keep
+more precision). Each term's postings are grouped by ranges of --range-size
+documents, each range with the term's largest impact there (what block-max
+prunes with), and bit-packed in blocks (docs/index-format.md). The new index
+is written as a new generation in DIR and committed atomically: an index
+already in DIR keeps working until the build completes. Build memory is
+bounded by --memory (postings beyond it are spilled to sorted runs and
+merged).
 
 Records with a "doc" field (splade encode --chunk writes them) are passages
 of that document: the index keeps the passage -> document map, and searches
@@ -37,6 +47,8 @@ documents, against 14 for the index).
 
 Examples:
   splade index --input docs.jsonl.gz --output idx
+  splade index --model splade-v3 --input corpus.jsonl.gz --output idx --threads 2
+  splade index --model default --input corpus.jsonl --output idx --chunk 254 --stride 128
   splade index --input docs.jsonl.gz --output idx --seismic
   splade index --output idx --seismic --seismic-lambda 2000
   splade index --output idx --seismic --seismic-cluster
@@ -45,7 +57,7 @@ Examples:
 
 func runIndex(args []string) error {
 	fs := newFlags("index", "--input FILE --output DIR [flags]", indexHelp)
-	input := fs.String("input", "", "document vectors (JSONL, .gz ok)")
+	input := fs.String("input", "", "document vectors (JSONL, .gz ok); with --model, texts (BEIR JSONL or id<TAB>text TSV, .gz ok)")
 	output := fs.String("output", "", "index directory (created if needed)")
 	quant := fs.String("quantize", "u8", "impact storage: u8, f16 or f32")
 	fp := fs.String("fingerprint", "", "model/vocabulary fingerprint recorded in the index; searches declaring another are refused")
@@ -56,7 +68,8 @@ func runIndex(args []string) error {
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "Seismic: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]")
 	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "Seismic: cut blocks from clusters of similar documents, as the paper does (2.3x the build time at 1M documents, for no consistent speed-up there)")
-	reorder := fs.Bool("reorder", true, "cluster documents by their heaviest term (smaller index, faster block-max search)")
+	reorder := fs.Bool("reorder", true, "renumber documents by graph bisection so that similar ones are neighbours (smaller index, faster block-max search)")
+	ef := addEncoderFlags(fs, "encode the texts of --input with this SPLADE model (Hugging Face layout; DIR/document if present; \"default\": the embedded one)", true, nil)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +78,9 @@ func runIndex(args []string) error {
 		return usagef("--input and --output are required (see splade index -h)")
 	}
 	if *input == "" {
+		if *ef.model != "" {
+			return usagef("--model encodes the texts of --input: give --input")
+		}
 		return addSeismic(*output, so)
 	}
 	q, err := index.ParseQuantization(*quant)
@@ -74,11 +90,15 @@ func runIndex(args []string) error {
 	if *memMB <= 0 || *rangeSize <= 0 {
 		return usagef("--memory and --range-size must be positive")
 	}
-	bar := newProgress(-1, "indexing")
-	st, err := index.BuildFromFile(*input, *output, index.BuildOptions{
-		Quantize: q, Fingerprint: *fp, MemoryBudget: *memMB << 20, RangeSize: *rangeSize, Reorder: *reorder,
-	}, func(n int) { bar.Set(n) })
-	bar.Finish()
+	opt := index.BuildOptions{Quantize: q, Fingerprint: *fp, MemoryBudget: *memMB << 20, RangeSize: *rangeSize, Reorder: *reorder}
+	var st index.Stats
+	if *ef.model != "" {
+		st, err = indexTexts(*input, *output, opt, ef)
+	} else {
+		bar := newProgress(-1, "indexing")
+		st, err = index.BuildFromFile(*input, *output, opt, func(n int) { bar.Set(n) })
+		bar.Finish()
+	}
 	if err != nil {
 		return err
 	}
@@ -87,6 +107,44 @@ func runIndex(args []string) error {
 		return addSeismic(*output, so)
 	}
 	return nil
+}
+
+// indexTexts builds an index of the texts in path, encoded with the
+// document encoder of ef as they are read (a batch encoded while the next
+// is read and tokenized); the index records the encoder's vocabulary
+// fingerprint.
+func indexTexts(path, dir string, opt index.BuildOptions, ef *encoderFlags) (index.Stats, error) {
+	enc, tok, ch, err := ef.load(false)
+	if err != nil {
+		return index.Stats{}, err
+	}
+	if opt.Fingerprint != "" && opt.Fingerprint != tok.Fingerprint() {
+		return index.Stats{}, usagef("--fingerprint %q differs from the model's %q (with --model the index records the model's)", opt.Fingerprint, tok.Fingerprint())
+	}
+	opt.Fingerprint = tok.Fingerprint()
+	in, err := corpus.Open(path)
+	if err != nil {
+		return index.Stats{}, err
+	}
+	defer in.Close()
+	b, err := index.NewBuilder(dir, opt)
+	if err != nil {
+		return index.Stats{}, err
+	}
+	n, err := encodeStream(in, enc, tok, *ef.batchTokens, ch, func(rec sparse.Record, line int) error {
+		if err := b.AddRecord(rec); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		return nil
+	})
+	if err == nil && n.texts == 0 {
+		err = fmt.Errorf("%s: no documents", path)
+	}
+	if err != nil {
+		b.Abort()
+		return index.Stats{}, err
+	}
+	return b.Finish()
 }
 
 // addSeismic adds a Seismic structure to the index in dir.

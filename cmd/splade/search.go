@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/splade-go/splade/corpus"
 	"github.com/splade-go/splade/index"
 	"github.com/splade-go/splade/search"
 	"github.com/splade-go/splade/sparse"
@@ -19,8 +20,11 @@ func init() {
 }
 
 const searchHelp = `Searches an index built by splade index with query vectors (JSON lines
-{"id", "vector": {term: weight}}, .gz ok) and writes a TREC run
-("qid Q0 docid rank score tag"). Modes:
+{"id", "vector": {term: weight}}, .gz ok), or with --model with query texts
+(BEIR JSONL or id<TAB>text TSV, .gz ok) encoded by the model's query encoder,
+and writes a TREC run ("qid Q0 docid rank score tag"). With --model, an index
+that records a vocabulary fingerprint (splade index --model, or
+--fingerprint) must have the model's, or the search is refused. Modes:
   exhaustive  term-at-a-time over every posting; the reference
   maxscore    exact, document-at-a-time
   blockmax    exact Block-Max Pruning over ranges of documents; the fastest
@@ -44,6 +48,7 @@ each scored by its best passage (MaxP); --passages lists passages instead.
 
 Examples:
   splade search --index idx --queries queries.jsonl --k 1000 --output run.trec
+  splade search --index idx --model splade-v3 --queries queries.tsv --k 1000 --output run.trec
   splade search --index idx --queries q.jsonl --mode approx --k 10 --threads 8 --output run.trec
   splade search --index idx --queries q.jsonl --mode approx --alpha 0.8 --query-cut 0.4 --max-ranges 2000 --output run.trec
   splade search --index idx --queries q.jsonl --mode seismic --k 10 --heap-factor 0.9 --query-cut 0.5 --output run.trec
@@ -53,7 +58,7 @@ Examples:
 func runSearch(args []string) error {
 	fs := newFlags("search", "--index DIR --queries FILE --output FILE [flags]", searchHelp)
 	dir := fs.String("index", "", "index directory")
-	queries := fs.String("queries", "", "query vectors (JSONL, .gz ok)")
+	queries := fs.String("queries", "", "query vectors (JSONL, .gz ok); with --model, query texts (BEIR JSONL or id<TAB>text TSV, .gz ok)")
 	output := fs.String("output", "", "TREC run file to write (- for standard output)")
 	k := fs.Int("k", 1000, "documents per query")
 	modeS := fs.String("mode", "blockmax", "exhaustive, maxscore, blockmax, approx or seismic (needs splade index --seismic)")
@@ -66,6 +71,7 @@ func runSearch(args []string) error {
 	fp := fs.String("fingerprint", "", "fingerprint of the query encoder; refused if it differs from the index's")
 	tag := fs.String("tag", "splade", "run tag (last column)")
 	passages := fs.Bool("passages", false, "on a passage index: rank passages (ids doc#n) instead of documents by best passage")
+	ef := addEncoderFlags(fs, "encode the query texts of --queries with this SPLADE model (Hugging Face layout; DIR/query if present; \"default\": the embedded one)", false, threads)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -91,15 +97,28 @@ func runSearch(args []string) error {
 	if *maxRanges < 0 {
 		return usagef("--max-ranges must be >= 0")
 	}
-	qs, err := readQueries(*queries)
-	if err != nil {
-		return err
-	}
 	ix, err := index.Open(*dir)
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
+	var qs []sparse.Record
+	if *ef.model != "" {
+		var qfp string
+		if qs, qfp, err = encodeQueries(*queries, ef); err != nil {
+			return err
+		}
+		if *fp != "" && *fp != qfp {
+			return usagef("--fingerprint %q differs from the model's %q", *fp, qfp)
+		}
+		if ix.Meta.Fingerprint == "" {
+			slog.Warn("the index records no vocabulary fingerprint: the queries' vocabulary cannot be checked against it", "index", *dir)
+		} else {
+			*fp = qfp // refused below unless the index's
+		}
+	} else if qs, err = readQueries(*queries); err != nil {
+		return err
+	}
 	search.ForwardFinish = *fwdFinish
 	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, HeapFactor: *hf, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
 	bar := newProgress(int64(len(qs)), "searching")
@@ -136,6 +155,30 @@ func runSearch(args []string) error {
 	slog.Info("search done", "queries", len(qs), "mode", mode.String(), "k", *k, "seconds", round(elapsed.Seconds(), 3),
 		"ms_per_query", round(1000*elapsed.Seconds()/float64(max(1, len(qs))), 3))
 	return nil
+}
+
+// encodeQueries encodes the query texts in path with the query encoder of
+// ef (the corpus reader rejects duplicate ids); it returns the encoder's
+// vocabulary fingerprint with them.
+func encodeQueries(path string, ef *encoderFlags) ([]sparse.Record, string, error) {
+	enc, tok, ch, err := ef.load(true)
+	if err != nil {
+		return nil, "", err
+	}
+	in, err := corpus.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer in.Close()
+	var qs []sparse.Record
+	_, err = encodeStream(in, enc, tok, *ef.batchTokens, ch, func(rec sparse.Record, _ int) error {
+		qs = append(qs, rec)
+		return nil
+	})
+	if err == nil && len(qs) == 0 {
+		err = fmt.Errorf("%s: no queries", path)
+	}
+	return qs, tok.Fingerprint(), err
 }
 
 // readQueries loads a query vector file, rejecting duplicate ids.
