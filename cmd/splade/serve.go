@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/splade-go/splade/index"
-	"github.com/splade-go/splade/model"
 	"github.com/splade-go/splade/serve"
 )
 
@@ -61,12 +60,11 @@ which also keeps cross-site HTML forms from posting to the API.`
 func runServe(args []string) error {
 	fs := newFlags("serve", "--index DIR [--model DIR] [--addr :8080] [flags]", serveHelp)
 	dir := fs.String("index", "", "index directory (splade index)")
-	modelDir := fs.String("model", "", "model directory for search by text and /v1/encode (optional)")
 	addr := fs.String("addr", ":8080", "listen address")
 	corpusPath := fs.String("corpus", "", "document texts to show (BEIR JSONL or id<TAB>text TSV, .gz ok; optional)")
 	vectorsPath := fs.String("vectors", "", "document vectors JSONL (.gz ok) to list each result's heaviest terms (optional)")
-	maxLen := fs.Int("max-length", model.DefaultQueryLength, "query tokens incl. [CLS]/[SEP]")
 	threads := fs.Int("threads", 1, "encoder threads per query (concurrent queries add up)")
+	ef := addEncoderFlags(fs, "model directory for search by text and /v1/encode (optional; DIR/query if present; \"default\": the embedded one)", false, threads)
 	var lim serve.Limits
 	fs.Int64Var(&lim.MaxBodyBytes, "max-body", 1<<20, "largest request body in bytes (413 above)")
 	fs.IntVar(&lim.MaxQueryChars, "max-query-chars", 2000, "longest query text in bytes (400 above)")
@@ -89,23 +87,17 @@ func runServe(args []string) error {
 		return usagef("--index is required (see splade serve -h)")
 	}
 	if lim.MaxBodyBytes <= 0 || lim.MaxQueryChars <= 0 || lim.MaxQueryTerms <= 0 || lim.MaxK <= 0 || lim.MaxExplainK <= 0 ||
-		lim.MaxFilterIDs <= 0 || lim.MaxTexts <= 0 || lim.MaxConcurrent <= 0 || lim.MaxQueued <= 0 || lim.Timeout <= 0 || lim.QueueWait <= 0 || *grace < 0 || *maxLen <= 0 || *threads < 0 || *docTerms <= 0 {
-		return usagef("limits, --timeout, --max-length and --doc-terms must be positive, --grace and --threads not negative")
+		lim.MaxFilterIDs <= 0 || lim.MaxTexts <= 0 || lim.MaxConcurrent <= 0 || lim.MaxQueued <= 0 || lim.Timeout <= 0 || lim.QueueWait <= 0 || *grace < 0 || *threads < 0 || *docTerms <= 0 {
+		return usagef("limits, --timeout and --doc-terms must be positive, --grace and --threads not negative")
 	}
 	cfg := serve.Config{OwnsIndex: true, AdminReload: *adminReload, Limits: lim, Logger: slog.Default(), DocTerms: *docTerms}
-	if *modelDir != "" {
-		md, err := encoderDir(*modelDir, true)
+	if *ef.model != "" {
+		enc, tok, _, err := ef.load(true)
 		if err != nil {
 			return err
 		}
-		m, tok, err := model.LoadWithTokenizer(md)
-		if err != nil {
-			return err
-		}
-		if cfg.Encoder, err = model.NewEncoder(m, tok, model.Options{MaxLength: *maxLen, Threads: *threads}); err != nil {
-			return err
-		}
-		slog.Info("model loaded", "dir", md, "arch", m.Config.Arch, "vocab", m.Config.Vocab, "fingerprint", tok.Fingerprint())
+		cfg.Encoder = enc
+		slog.Info("query encoder", "fingerprint", tok.Fingerprint())
 	}
 	if *corpusPath != "" || *vectorsPath != "" {
 		cfg.Docs = &serve.DocStore{}

@@ -27,6 +27,8 @@ func TestServeStartupErrors(t *testing.T) {
 		{"bad limit", []string{"--index", dir, "--max-k", "0"}, true, "must be positive"},
 		{"missing index", []string{"--index", filepath.Join(dir, "nope")}, false, "nope"},
 		{"fingerprint mismatch", []string{"--index", dir, "--model", bert}, false, "fingerprint"},
+		{"bad pooling", []string{"--index", dir, "--model", bert, "--pooling", "mean"}, true, `"mean"`},
+		{"negative top-k", []string{"--index", dir, "--model", bert, "--top-k", "-1"}, true, "negative"},
 		{"bad address", []string{"--index", dir, "--addr", "256.0.0.1:bad"}, false, "listening on"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
