@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{name: "bench-search", summary: "benchmark indexing and every query processor on a synthetic collection", run: runBenchSearch})
+	register(command{name: "bench-search", summary: "benchmark indexing and every query processor on a synthetic collection (or your index and queries)", run: runBenchSearch})
 }
 
 const benchSearchHelp = `Builds an index of a synthetic SPLADE++-like collection (package synth) and
@@ -31,12 +31,18 @@ inside the workers. With --modes seismic the index gets a Seismic structure
 (--seismic-lambda, --seismic-block, --seismic-mass), reused with --reuse when
 its options match.
 
+With --index and --query-vectors it measures an index of yours (splade index)
+with your queries (vector JSONL, splade encode --query) instead: the same
+table, recall@k against exhaustive search on that index; --modes seismic needs
+the index's Seismic structure (splade index --seismic).
+
 Examples:
   splade bench-search --docs 100000 --queries 500
   splade bench-search --docs 1000000 --queries 300 --threads 1,2 --alphas 0.9,0.8 --query-cuts 1,0.5,0.3
   splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --threads 1 --modes approx
   splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --modes seismic --heap-factors 0.8,0.9 --query-cuts 0.85,0.7
-  splade bench-search --docs 100000 --quantize f16 --reorder=false --dir /tmp/idx`
+  splade bench-search --docs 100000 --quantize f16 --reorder=false --dir /tmp/idx
+  splade bench-search --index idx --query-vectors queries.jsonl --modes blockmax,approx,seismic --threads 1`
 
 func runBenchSearch(args []string) error {
 	fs := newFlags("bench-search", "[flags]", benchSearchHelp)
@@ -71,8 +77,16 @@ func runBenchSearch(args []string) error {
 	realPath := fs.String("real-queries", "", "also run these pre-encoded queries (id<TAB>tokens repeated weight x scale times, .gz ok), terms mapped onto the synthetic vocabulary by popularity rank")
 	realScale := fs.Float64("real-scale", 1000, "weight scale of --real-queries (1000 for the MS MARCO SPLADE++ EnsembleDistil files)")
 	realN := fs.Int("real-n", 1000, "run the first N of --real-queries (all of them rank the tokens)")
+	ownIndex := fs.String("index", "", "measure this index (splade index) with --query-vectors instead of a synthetic collection")
+	queryVecs := fs.String("query-vectors", "", "with --index: the queries, as vector JSONL (splade encode --query; .gz ok)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if (*ownIndex == "") != (*queryVecs == "") {
+		return usagef("--index and --query-vectors go together")
+	}
+	if *ownIndex != "" && (*dir != "" || *reuse || *realPath != "") {
+		return usagef("--index measures an index of yours: --dir, --reuse and --real-queries are for synthetic collections")
 	}
 	if *docs < 1 || *nq < 1 || *k < 1 || *rounds < 1 {
 		return usagef("--docs, --queries, --k and --rounds must be >= 1")
@@ -114,66 +128,30 @@ func runBenchSearch(args []string) error {
 	if *stageTerms < 0 {
 		return usagef("--stage-terms must be >= 0")
 	}
-	if *reuse && *dir == "" {
-		return usagef("--reuse needs --dir")
-	}
-	if *dir == "" {
-		tmp, err := os.MkdirTemp("", "splade-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		*dir = filepath.Join(tmp, "idx")
-	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
-
-	g := synth.New(synth.Options{Docs: *docs, Queries: *nq, Seed: *seed})
-	fmt.Fprintf(out, "collection\tsynth docs=%d queries=%d seed=%d\n", *docs, *nq, *seed)
-	if !*reuse {
-		b, err := index.NewBuilder(*dir, index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize})
+	var ix *index.Index
+	var sets []querySet
+	if *ownIndex != "" {
+		if ix, err = index.Open(*ownIndex); err != nil {
+			return err
+		}
+		defer ix.Close()
+		qs, err := readQueries(*queryVecs)
 		if err != nil {
 			return err
 		}
-		bar := newProgress(int64(*docs), "indexing")
-		cpu0 := cputime.Seconds()
-		var genTime time.Duration
-		for i := 0; i < *docs; i++ {
-			t0 := time.Now()
-			rec := g.Doc(i)
-			genTime += time.Since(t0)
-			if err := b.Add(rec.ID, rec.Vector); err != nil {
-				b.Abort()
-				return err
-			}
-			bar.Add(1)
-		}
-		st, err := b.Finish()
-		bar.Finish()
+		fmt.Fprintf(out, "collection\tindex %s: %d docs, %d terms\n", *ownIndex, ix.NumDocs(), ix.NumTerms())
+		sets = []querySet{{name: filepath.Base(*queryVecs), queries: qs}}
+	} else {
+		var closeIx func()
+		ix, sets, closeIx, err = syntheticBench(out, syntheticOptions{docs: *docs, queries: *nq, seed: *seed, dir: *dir, reuse: *reuse,
+			build:    index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize},
+			realPath: *realPath, realScale: *realScale, realN: *realN})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "build_seconds\t%.2f\t(wall, excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
-		fmt.Fprintf(out, "build_cpu_seconds\t%.2f\t(user+system of all threads, vector generation included)\n", cputime.Seconds()-cpu0)
-		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
-		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
-		fmt.Fprintf(out, "pairs\t%d\t(%.3f per posting)\ndense_terms\t%d\n", st.Pairs, float64(st.Pairs)/float64(st.Postings), st.DenseTerms)
-		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(everything every query mode reads: postings.bin + blocks.bin, %s impacts)\n", st.BitsPerPost, st.Quantization)
-		bpp := func(n int64) float64 { return 8 * float64(n) / float64(st.Postings) }
-		z := st.Sizes
-		fmt.Fprintf(out, "  by stream\tgaps %.2f  maxima %.2f  dense-maxima %.2f  counts %.2f  docs %.2f  impacts %.2f  directory %.2f\n",
-			bpp(z.Gaps), bpp(z.Maxima), bpp(z.Dense), bpp(z.Counts), bpp(z.Docs), bpp(z.Impacts), bpp(z.Directory))
-		fmt.Fprintf(out, "total_bits_per_posting\t%.2f\t(all files of the index, term strings and document ids included)\n", st.TotalBitsPerPost)
-	}
-	out.Flush()
-
-	ix, err := index.Open(*dir)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	if ix.NumDocs() != *docs {
-		return fmt.Errorf("--reuse: the index in %s has %d documents, not --docs %d", *dir, ix.NumDocs(), *docs)
+		defer closeIx()
 	}
 	if *entropy {
 		e, err := ix.Entropy()
@@ -184,27 +162,6 @@ func runBenchSearch(args []string) error {
 		fmt.Fprintf(out, "entropy_bits_per_posting\t%.2f\t(order-0 bound of this layout, one table per term: gaps %.2f  maxima %.2f  counts %.2f  docs %.2f  impacts %.2f; stored as is: dense-maxima %.2f  directory %.2f)\n",
 			bpp(e.Total()), bpp(e.Gaps), bpp(e.Maxima), bpp(e.Counts), bpp(e.Docs), bpp(e.Impacts), bpp(e.Dense), bpp(e.Directory))
 		out.Flush()
-	}
-	sets := []querySet{{name: "synthetic", queries: make([]sparse.Record, *nq)}}
-	for i := range sets[0].queries {
-		sets[0].queries[i] = g.Query(i)
-	}
-	if *realPath != "" {
-		recs, err := synth.ReadEncodings(*realPath, *realScale, 0)
-		if err != nil {
-			return err
-		}
-		vecs := make([]sparse.Vector, len(recs))
-		for i, r := range recs {
-			vecs[i] = r.Vector
-		}
-		vecs = g.MapByRank(vecs)
-		n := min(*realN, len(recs))
-		qs := make([]sparse.Record, n)
-		for i := range qs {
-			qs[i] = sparse.Record{ID: recs[i].ID, Vector: vecs[i]}
-		}
-		sets = append(sets, querySet{name: fmt.Sprintf("real (%s, first %d of %d, terms mapped by rank)", filepath.Base(*realPath), n, len(recs)), queries: qs})
 	}
 	s := search.New(ix)
 	search.FirstBatch, search.BatchGrowth, search.MaxBatch = *firstBatch, *batchGrowth, *maxBatch
@@ -224,14 +181,21 @@ func runBenchSearch(args []string) error {
 		}
 	}
 	if modes[search.Seismic] {
-		// a Seismic structure of the same options is reused with --reuse
+		// a Seismic structure of the same options is reused with --reuse;
+		// an index of the user's is measured with its own, never rebuilt
 		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass, Cluster: *seisCluster}.Resolve(ix.NumDocs())
 		t0 := time.Now()
 		var sm *index.Seismic
 		verb := "reused"
-		if *reuse && ix.HasSeismic() {
+		if *ownIndex != "" && !ix.HasSeismic() {
+			return fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one)", *ownIndex, *ownIndex)
+		}
+		if (*reuse || *ownIndex != "") && ix.HasSeismic() {
 			if sm, err = ix.Seismic(); err != nil {
 				return err
+			}
+			if *ownIndex != "" {
+				so = sm.Options
 			}
 		}
 		if sm == nil || sm.Options != so {
@@ -395,4 +359,110 @@ func parseFloats(s string, hi float64) ([]float64, error) {
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// syntheticOptions describe the synthetic collection of bench-search.
+type syntheticOptions struct {
+	docs, queries, realN int
+	seed                 int64
+	dir                  string // "" for a temporary one
+	reuse                bool
+	build                index.BuildOptions
+	realPath             string
+	realScale            float64
+}
+
+// syntheticBench builds (or with reuse opens) the index of a synthetic
+// collection, printing the build's figures, and returns it with the query
+// sets to run: the synthetic queries, and the real ones of realPath with
+// their terms mapped onto the synthetic vocabulary. closeIx closes the
+// index and removes a temporary directory.
+func syntheticBench(out *bufio.Writer, o syntheticOptions) (ix *index.Index, sets []querySet, closeIx func(), err error) {
+	// (err is named so that the deferred cleanup sees every error return)
+	if o.reuse && o.dir == "" {
+		return nil, nil, nil, usagef("--reuse needs --dir")
+	}
+	cleanup := func() {}
+	if o.dir == "" {
+		tmp, err := os.MkdirTemp("", "splade-bench-")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(tmp) }
+		o.dir = filepath.Join(tmp, "idx")
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	g := synth.New(synth.Options{Docs: o.docs, Queries: o.queries, Seed: o.seed})
+	fmt.Fprintf(out, "collection\tsynth docs=%d queries=%d seed=%d\n", o.docs, o.queries, o.seed)
+	if !o.reuse {
+		b, err := index.NewBuilder(o.dir, o.build)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bar := newProgress(int64(o.docs), "indexing")
+		cpu0 := cputime.Seconds()
+		var genTime time.Duration
+		for i := 0; i < o.docs; i++ {
+			t0 := time.Now()
+			rec := g.Doc(i)
+			genTime += time.Since(t0)
+			if err := b.Add(rec.ID, rec.Vector); err != nil {
+				b.Abort()
+				return nil, nil, nil, err
+			}
+			bar.Add(1)
+		}
+		st, err := b.Finish()
+		bar.Finish()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		fmt.Fprintf(out, "build_seconds\t%.2f\t(wall, excluding %.2fs generating vectors)\n", (st.BuildTime - genTime).Seconds(), genTime.Seconds())
+		fmt.Fprintf(out, "build_cpu_seconds\t%.2f\t(user+system of all threads, vector generation included)\n", cputime.Seconds()-cpu0)
+		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
+		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
+		fmt.Fprintf(out, "pairs\t%d\t(%.3f per posting)\ndense_terms\t%d\n", st.Pairs, float64(st.Pairs)/float64(st.Postings), st.DenseTerms)
+		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(everything every query mode reads: postings.bin + blocks.bin, %s impacts)\n", st.BitsPerPost, st.Quantization)
+		bpp := func(n int64) float64 { return 8 * float64(n) / float64(st.Postings) }
+		z := st.Sizes
+		fmt.Fprintf(out, "  by stream\tgaps %.2f  maxima %.2f  dense-maxima %.2f  counts %.2f  docs %.2f  impacts %.2f  directory %.2f\n",
+			bpp(z.Gaps), bpp(z.Maxima), bpp(z.Dense), bpp(z.Counts), bpp(z.Docs), bpp(z.Impacts), bpp(z.Directory))
+		fmt.Fprintf(out, "total_bits_per_posting\t%.2f\t(all files of the index, term strings and document ids included)\n", st.TotalBitsPerPost)
+	}
+	out.Flush()
+
+	if ix, err = index.Open(o.dir); err != nil {
+		return nil, nil, nil, err
+	}
+	if ix.NumDocs() != o.docs {
+		ix.Close()
+		return nil, nil, nil, fmt.Errorf("--reuse: the index in %s has %d documents, not --docs %d", o.dir, ix.NumDocs(), o.docs)
+	}
+	sets = []querySet{{name: "synthetic", queries: make([]sparse.Record, o.queries)}}
+	for i := range sets[0].queries {
+		sets[0].queries[i] = g.Query(i)
+	}
+	if o.realPath != "" {
+		recs, rerr := synth.ReadEncodings(o.realPath, o.realScale, 0)
+		if err = rerr; err != nil {
+			ix.Close()
+			return nil, nil, nil, err
+		}
+		vecs := make([]sparse.Vector, len(recs))
+		for i, r := range recs {
+			vecs[i] = r.Vector
+		}
+		vecs = g.MapByRank(vecs)
+		n := min(o.realN, len(recs))
+		qs := make([]sparse.Record, n)
+		for i := range qs {
+			qs[i] = sparse.Record{ID: recs[i].ID, Vector: vecs[i]}
+		}
+		sets = append(sets, querySet{name: fmt.Sprintf("real (%s, first %d of %d, terms mapped by rank)", filepath.Base(o.realPath), n, len(recs)), queries: qs})
+	}
+	return ix, sets, func() { ix.Close(); cleanup() }, nil
 }
