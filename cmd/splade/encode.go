@@ -198,6 +198,8 @@ func (f *encoderFlags) load(query bool) (*model.Encoder, *tokenize.Tokenizer, ch
 	return enc, tok, chunking{chunk, stride}, nil
 }
 
+// chunking splits documents into passages of size wordpieces every stride
+// wordpieces; size 0 encodes each text whole.
 type chunking struct{ size, stride int }
 
 // encodeCount is what encodeStream wrote: texts (passages when chunking)
@@ -263,15 +265,13 @@ type textBatch struct {
 	err    error // a read error after the texts above
 }
 
-// encodeStream runs reader -> encoder -> writer. The reader goroutine
+// encodeStream runs reader -> encoder -> sink. The reader goroutine
 // tokenizes texts into batches of about batchTokens tokens, the encoder
-// goroutine turns each batch into vectors, and this goroutine writes them;
-// the channels hold two batches each, so memory stays bounded whatever
-// the input size, and the output keeps the input order.
-// encodeStream encodes the texts of in, batches of about batchTokens
-// tokens encoded while the next are read and tokenized, and hands each
-// record to sink in input order with the input line it came from
-// (passages: their document's).
+// goroutine turns each batch into vectors, and this goroutine hands each
+// record to sink (a vector file, an index builder, a query list) with the
+// input line it came from (passages: their document's); the channels hold
+// two batches each, so memory stays bounded whatever the input size, and
+// the records keep the input order.
 func encodeStream(in *corpus.Reader, enc *model.Encoder, tok *tokenize.Tokenizer, batchTokens int, ch chunking, sink func(rec sparse.Record, line int) error) (encodeCount, error) {
 	maxLen := enc.Options().MaxLength
 	done := make(chan struct{})
