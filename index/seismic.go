@@ -566,6 +566,23 @@ func (ix *Index) WriteSeismicProgress(o SeismicOptions, progress SeismicProgress
 	return sm, nil
 }
 
+// UseSeismic builds the Seismic structure of ix with options o in memory
+// and has this opened index serve it instead of seismic.bin, which is
+// neither read nor written: for trying options on an index without
+// changing it (splade bench-search --index). Reopening the index drops
+// it. progress may be nil.
+func (ix *Index) UseSeismic(o SeismicOptions, progress SeismicProgress) (*Seismic, error) {
+	sm, err := buildSeismic(ix, o, progress)
+	if err != nil {
+		return nil, err
+	}
+	ix.seisMu.Lock()
+	ix.seis, ix.seisErr = sm, nil
+	ix.fwdChecked, ix.fwdPresent = true, true
+	ix.seisMu.Unlock()
+	return sm, nil
+}
+
 const seismicKind = "SEIS"
 
 // seismicClustered is the flag (payload offset 56) of blocks cut from

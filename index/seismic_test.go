@@ -440,3 +440,44 @@ func TestSeismicProgress(t *testing.T) {
 		t.Errorf("summaries: total %d for %d blocks", p[1], sm.Stats().Blocks)
 	}
 }
+
+// TestUseSeismic: a structure built in memory is served by the opened
+// index (the same as one written and read back), without touching
+// seismic.bin; reopening the index serves the file again.
+func TestUseSeismic(t *testing.T) {
+	ix := buildOpen(t, randomDocs(2000, 300, 8), BuildOptions{Reorder: true})
+	o := SeismicOptions{Lambda: 60, BlockSize: 4, SummaryMass: 0.5}
+	written, err := ix.WriteSeismic(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(ix.Dir(), fileSeismic)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := SeismicOptions{Lambda: 30, BlockSize: 8, SummaryMass: 0.8}
+	mem, err := ix.UseSeismic(other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ix.Seismic(); err != nil || got != mem || got.Options != other.Resolve(ix.NumDocs()) {
+		t.Fatalf("Seismic() = %+v, %v; want the structure built in memory", got, err)
+	}
+	if ix.ForwardIndex() != mem {
+		t.Error("ForwardIndex does not serve the structure built in memory")
+	}
+	after, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Fatalf("seismic.bin changed (%v)", err)
+	}
+	ix2, err := Open(filepath.Dir(ix.Dir())) // the generation's parent
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	got, err := ix2.Seismic()
+	if err != nil || got.Options != written.Options || !reflect.DeepEqual(got, written) {
+		t.Fatalf("reopened: %v, options %+v; want the written structure", err, got.Options)
+	}
+}

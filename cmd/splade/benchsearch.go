@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,7 +35,9 @@ its options match.
 With --index and --query-vectors it measures an index of yours (splade index)
 with your queries (vector JSONL, splade encode --query) instead: the same
 table, recall@k against exhaustive search on that index; --modes seismic needs
-the index's Seismic structure (splade index --seismic).
+the index's Seismic structure (splade index --seismic), or any --seismic-*
+option to build one in memory for the run (the index is left unchanged): a way
+to try Seismic's options, such as --seismic-mass, on your own data.
 
 Examples:
   splade bench-search --docs 100000 --queries 500
@@ -42,7 +45,8 @@ Examples:
   splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --threads 1 --modes approx
   splade bench-search --docs 1000000 --dir /tmp/idx1m --reuse --modes seismic --heap-factors 0.8,0.9 --query-cuts 0.85,0.7
   splade bench-search --docs 100000 --quantize f16 --reorder=false --dir /tmp/idx
-  splade bench-search --index idx --query-vectors queries.jsonl --modes blockmax,approx,seismic --threads 1`
+  splade bench-search --index idx --query-vectors queries.jsonl --modes blockmax,approx,seismic --threads 1
+  splade bench-search --index idx --query-vectors queries.jsonl --modes seismic --seismic-mass 0.6 --query-cuts 0.7`
 
 func runBenchSearch(args []string) error {
 	fs := newFlags("bench-search", "[flags]", benchSearchHelp)
@@ -187,10 +191,20 @@ func runBenchSearch(args []string) error {
 		t0 := time.Now()
 		var sm *index.Seismic
 		verb := "reused"
-		if *ownIndex != "" && !ix.HasSeismic() {
-			return fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one)", *ownIndex, *ownIndex)
+		// options given for an index of the user's: a structure built in
+		// memory for this run, the index left as it is
+		seisSet := false
+		fs.Visit(func(f *flag.Flag) { seisSet = seisSet || strings.HasPrefix(f.Name, "seismic-") })
+		if *ownIndex != "" && seisSet {
+			verb = "built in memory, not written"
+			if sm, err = ix.UseSeismic(so, seismicBar()); err != nil {
+				return err
+			}
 		}
-		if (*reuse || *ownIndex != "") && ix.HasSeismic() {
+		if *ownIndex != "" && sm == nil && !ix.HasSeismic() {
+			return fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one; --seismic-* options build one in memory for the run)", *ownIndex, *ownIndex)
+		}
+		if sm == nil && (*reuse || *ownIndex != "") && ix.HasSeismic() {
 			if sm, err = ix.Seismic(); err != nil {
 				return err
 			}

@@ -86,8 +86,25 @@ func TestBenchSearch(t *testing.T) {
 			t.Errorf("%q: exit %d, %q; want exit %d with %q", tc.args, code, errOut, tc.code, tc.want)
 		}
 	}
-	os.Remove(filepath.Join(idx, "gen-000001", "seismic.bin"))
+	seismicBin := filepath.Join(idx, "gen-000001", "seismic.bin")
+	if err := os.Remove(seismicBin); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errOut := splade(t, nil, "bench-search", "--index", idx, "--query-vectors", qpath, "--rounds", "1", "--modes", "seismic"); code != 1 || !strings.Contains(errOut, "no Seismic structure") {
 		t.Errorf("seismic mode without the structure: exit %d, %q", code, errOut)
+	}
+	// Seismic options build a structure in memory for the run; the index
+	// is left as it was.
+	code, out, errOut = splade(t, nil, "bench-search", "--index", idx, "--query-vectors", qpath, "--rounds", "1", "--modes", "seismic",
+		"--seismic-mass", "0.6", "--query-cuts", "0.7", "--threads", "1,2")
+	if code != 0 {
+		t.Fatalf("in-memory structure: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "built in memory, not written: lambda 40, block 8, mass 0.6") {
+		t.Errorf("in-memory structure not reported:\n%s", out)
+	}
+	check(out, "exhaustive", "seismic(hf=0.9,cut=0.7)")
+	if _, err := os.Stat(seismicBin); err == nil {
+		t.Error("bench-search wrote seismic.bin into the index")
 	}
 }

@@ -66,7 +66,7 @@ func runIndex(args []string) error {
 	seismic := fs.Bool("seismic", false, "also build the Seismic structure for --mode seismic (without --input: add it to the index in --output)")
 	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact); 0 = 700 x (N/1M)^(2/3), at least 40 (151 at 100k, 2,984 at 8.8M)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "Seismic: documents per block")
-	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]; more: higher recall, slower, larger (on SciFact with the embedded model recall@10 0.91-0.95 at 0.4, 0.96-0.99 at 0.6; measure with splade bench-search --index)")
+	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]; more: higher recall, slower, larger (on SciFact with the embedded model recall@10 0.91-0.95 at 0.4, 0.96-0.99 at 0.6; try on yours with splade bench-search --index IDX --query-vectors Q --modes seismic --seismic-mass M)")
 	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "Seismic: cut blocks from clusters of similar documents, as the paper does (2.3x the build time at 1M documents, for no consistent speed-up there)")
 	reorder := fs.Bool("reorder", true, "renumber documents by graph bisection so that similar ones are neighbours (smaller index, faster block-max search)")
 	ef := addEncoderFlags(fs, "encode the texts of --input with this SPLADE model (Hugging Face layout; DIR/document if present; \"default\": the embedded one)", true, nil)
