@@ -559,11 +559,16 @@ func (ix *Index) WriteSeismicProgress(o SeismicOptions, progress SeismicProgress
 		os.Remove(filepath.Join(ix.dir, tmp))
 		return nil, fmt.Errorf("writing %s: %w", filepath.Join(ix.dir, fileSeismic), err)
 	}
+	ix.serveSeismic(sm)
+	return sm, nil
+}
+
+// serveSeismic has the opened index serve sm from now on.
+func (ix *Index) serveSeismic(sm *Seismic) {
 	ix.seisMu.Lock()
 	ix.seis, ix.seisErr = sm, nil
 	ix.fwdChecked, ix.fwdPresent = true, true
 	ix.seisMu.Unlock()
-	return sm, nil
 }
 
 // UseSeismic builds the Seismic structure of ix with options o in memory
@@ -576,10 +581,7 @@ func (ix *Index) UseSeismic(o SeismicOptions, progress SeismicProgress) (*Seismi
 	if err != nil {
 		return nil, err
 	}
-	ix.seisMu.Lock()
-	ix.seis, ix.seisErr = sm, nil
-	ix.fwdChecked, ix.fwdPresent = true, true
-	ix.seisMu.Unlock()
+	ix.serveSeismic(sm)
 	return sm, nil
 }
 

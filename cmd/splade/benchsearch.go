@@ -185,41 +185,16 @@ func runBenchSearch(args []string) error {
 		}
 	}
 	if modes[search.Seismic] {
-		// a Seismic structure of the same options is reused with --reuse;
-		// an index of the user's is measured with its own, never rebuilt
 		so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass, Cluster: *seisCluster}.Resolve(ix.NumDocs())
+		optionsGiven := false
+		fs.Visit(func(f *flag.Flag) { optionsGiven = optionsGiven || strings.HasPrefix(f.Name, "seismic-") })
 		t0 := time.Now()
-		var sm *index.Seismic
-		verb := "reused"
-		// options given for an index of the user's: a structure built in
-		// memory for this run, the index left as it is
-		seisSet := false
-		fs.Visit(func(f *flag.Flag) { seisSet = seisSet || strings.HasPrefix(f.Name, "seismic-") })
-		if *ownIndex != "" && seisSet {
-			verb = "built in memory, not written"
-			if sm, err = ix.UseSeismic(so, seismicBar()); err != nil {
-				return err
-			}
+		sm, verb, err := benchSeismic(ix, so, *ownIndex, optionsGiven, *reuse)
+		if err != nil {
+			return err
 		}
-		if *ownIndex != "" && sm == nil && !ix.HasSeismic() {
-			return fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one; --seismic-* options build one in memory for the run)", *ownIndex, *ownIndex)
-		}
-		if sm == nil && (*reuse || *ownIndex != "") && ix.HasSeismic() {
-			if sm, err = ix.Seismic(); err != nil {
-				return err
-			}
-			if *ownIndex != "" {
-				so = sm.Options
-			}
-		}
-		if sm == nil || sm.Options != so {
-			verb = "built"
-			if sm, err = ix.WriteSeismic(so); err != nil {
-				return err
-			}
-		}
-		st := sm.Stats()
-		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g, cluster %v)\n", time.Since(t0).Seconds(), verb, so.Lambda, so.BlockSize, so.SummaryMass, so.Cluster)
+		o, st := sm.Options, sm.Stats()
+		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g, cluster %v)\n", time.Since(t0).Seconds(), verb, o.Lambda, o.BlockSize, o.SummaryMass, o.Cluster)
 		fmt.Fprintf(out, "seismic_bytes\t%d\t(%.2f bits per posting of the collection; %d blocks, %d kept postings, %.1f summary entries per block)\n",
 			st.Bytes, 8*float64(st.Bytes)/float64(st.ForwardEntries), st.Blocks, st.KeptPostings, float64(st.SummaryEntries)/float64(max(st.Blocks, 1)))
 		for _, h := range hfs {
@@ -373,6 +348,32 @@ func parseFloats(s string, hi float64) ([]float64, error) {
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// benchSeismic returns the Seismic structure bench-search measures, and
+// how it came to be. An index of the user's (own) is measured with its own
+// structure, or with options given, one built in memory for the run: it is
+// never written to. A synthetic index reuses its structure with reuse when
+// the options match, and gets one built and written otherwise.
+func benchSeismic(ix *index.Index, so index.SeismicOptions, own string, optionsGiven, reuse bool) (*index.Seismic, string, error) {
+	switch {
+	case own != "" && optionsGiven:
+		sm, err := ix.UseSeismic(so, seismicBar())
+		return sm, "built in memory, not written", err
+	case own != "":
+		if !ix.HasSeismic() {
+			return nil, "", fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one; --seismic-* options build one in memory for the run)", own, own)
+		}
+		sm, err := ix.Seismic()
+		return sm, "reused", err
+	case reuse && ix.HasSeismic():
+		sm, err := ix.Seismic()
+		if err != nil || sm.Options == so {
+			return sm, "reused", err
+		}
+	}
+	sm, err := ix.WriteSeismic(so)
+	return sm, "built", err
 }
 
 // syntheticOptions describe the synthetic collection of bench-search.
