@@ -68,3 +68,16 @@ func TestExtract(t *testing.T) {
 		t.Errorf("Resolve of a directory: %q, %v", d, err)
 	}
 }
+
+// TestFingerprint: the written-down fingerprint is the embedded files'
+// own, so that a new model is never mistaken for a cached copy of the old
+// one.
+func TestFingerprint(t *testing.T) {
+	got, err := filesFingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp, _ := Fingerprint(); fp != got {
+		t.Fatalf("defaultmodel.go's fingerprint is %s, the embedded files' %s: update the constant", fp, got)
+	}
+}
