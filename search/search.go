@@ -201,6 +201,8 @@ type scratch struct {
 	batch   []rangeCand
 	branges []uint32
 	bucket  []int32
+	rset    []uint64 // a bitmap of the ranges, all zero between batches (sortByRange)
+	rkeys   []uint64 // sortByRange's keys
 	cursors []index.Cursor
 	contrib []float64
 	racc    []float64 // accumulators of a batch of ranges
@@ -852,7 +854,12 @@ type sterm struct {
 // are checked at stage boundaries (StageTerms) and those that drop returns
 // true for are left out of the rest: their documents cannot make the top.
 func (s *Searcher) scoreBatch(sc *scratch, top *topK, batch []rangeCand, R int, drop func(best float64, rest uint32) bool, fwd *forwardFinish) error {
-	slices.SortFunc(batch, func(a, b rangeCand) int { return int(int64(a.r) - int64(b.r)) })
+	if words := (len(sc.ub) + 63) / 64; len(sc.rset) != words {
+		sc.rset = make([]uint64, words)
+	}
+	// sc.ub is all zero while batches are scored: the bounds' memory lends
+	// sortByRange its per-range slots
+	sortByRange(batch, sc.ub, sc.rset, &sc.rkeys)
 	n := len(batch) * R
 	if len(sc.racc) < n {
 		sc.racc = make([]float64, n)
