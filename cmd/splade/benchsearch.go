@@ -69,6 +69,7 @@ func runBenchSearch(args []string) error {
 	batchGrowth := fs.Int("batch-growth", search.BatchGrowth, "block-max: factor by which each batch grows (search.BatchGrowth)")
 	maxBatch := fs.Int("max-batch", search.MaxBatch, "block-max: largest batch of ranges (search.MaxBatch)")
 	entropy := fs.Bool("entropy", false, "also measure the index's order-0 entropy per stream (index.Entropy: reads every block, ~15 s at 1M)")
+	switchFrac := fs.Float64("switch-fraction", search.SwitchFraction, "block-max: hand a query over to exhaustive search once the ranges left to visit exceed this fraction of all ranges (search.SwitchFraction; above 1: never)")
 	stageTerms := fs.Int("stage-terms", search.StageTerms, "block-max: terms scored between two checks of a batch's ranges against the threshold (search.StageTerms; 0 = only before the dense terms)")
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
@@ -132,6 +133,9 @@ func runBenchSearch(args []string) error {
 	if *stageTerms < 0 {
 		return usagef("--stage-terms must be >= 0")
 	}
+	if !(*switchFrac > 0) {
+		return usagef("--switch-fraction must be > 0")
+	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	var ix *index.Index
@@ -170,6 +174,7 @@ func runBenchSearch(args []string) error {
 	s := search.New(ix)
 	search.FirstBatch, search.BatchGrowth, search.MaxBatch = *firstBatch, *batchGrowth, *maxBatch
 	search.StageTerms = *stageTerms
+	search.SwitchFraction = *switchFrac
 	search.ForwardFinish = *fwdFinish
 	runs := []benchRun{{name: "exhaustive", opt: search.Options{K: *k, Mode: search.Exhaustive}}}
 	for _, m := range []search.Mode{search.MaxScore, search.BlockMax} {

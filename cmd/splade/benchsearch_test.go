@@ -80,6 +80,7 @@ func TestBenchSearch(t *testing.T) {
 		{[]string{"--index", idx}, 2, "go together"},
 		{[]string{"--index", idx, "--query-vectors", qpath, "--reuse"}, 2, "synthetic collections"},
 		{[]string{"--index", idx, "--query-vectors", filepath.Join(dir, "missing.jsonl")}, 1, "missing.jsonl"},
+		{[]string{"--index", idx, "--query-vectors", qpath, "--switch-fraction", "0"}, 2, "--switch-fraction must be > 0"},
 	} {
 		code, _, errOut := splade(t, nil, append([]string{"bench-search", "--rounds", "1"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
