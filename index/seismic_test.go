@@ -481,3 +481,66 @@ func TestUseSeismic(t *testing.T) {
 		t.Fatalf("reopened: %v, options %+v; want the written structure", err, got.Options)
 	}
 }
+
+// TestWithSummaryMass: a structure whose summaries are computed again with
+// another mass is the structure built with that mass from the start, and
+// SaveSeismic writes it as WriteSeismic would; ServeSeismic and SaveSeismic
+// refuse a structure of another index.
+func TestWithSummaryMass(t *testing.T) {
+	ix := buildOpen(t, randomDocs(2000, 300, 8), BuildOptions{Reorder: true})
+	for _, cluster := range []bool{false, true} {
+		o := SeismicOptions{Lambda: 60, BlockSize: 4, SummaryMass: 0.4, Cluster: cluster}
+		base, err := BuildSeismic(ix, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mass := range []float64{0.4, 0.7, 1} {
+			o.SummaryMass = mass
+			want, err := BuildSeismic(ix, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := base.WithSummaryMass(mass, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("cluster %v, mass %g: differs from the structure built with it", cluster, mass)
+			}
+			if !bytes.Equal(encodeSeismic(t, got, ix), encodeSeismic(t, want, ix)) {
+				t.Fatalf("cluster %v, mass %g: encodes differently", cluster, mass)
+			}
+		}
+		if base.Options.SummaryMass != 0.4 {
+			t.Fatalf("the base structure's mass changed to %g", base.Options.SummaryMass)
+		}
+		if _, err := base.WithSummaryMass(0, nil); err == nil {
+			t.Error("mass 0 accepted")
+		}
+	}
+	sm, err := BuildSeismic(ix, DefaultSeismicOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.SaveSeismic(sm); err != nil {
+		t.Fatal(err)
+	}
+	ix2, err := Open(filepath.Dir(ix.Dir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	if got, err := ix2.Seismic(); err != nil || !reflect.DeepEqual(got, sm) {
+		t.Fatalf("reopened after SaveSeismic: %v; want the saved structure", err)
+	}
+	small := buildOpen(t, randomDocs(100, 300, 9), BuildOptions{})
+	if err := small.ServeSeismic(sm); err == nil || !strings.Contains(err.Error(), "2000 documents") {
+		t.Errorf("ServeSeismic of another index's structure: %v", err)
+	}
+	if err := small.SaveSeismic(sm); err == nil {
+		t.Error("SaveSeismic of another index's structure accepted")
+	}
+	if _, err := os.Stat(filepath.Join(small.Dir(), fileSeismic)); !os.IsNotExist(err) {
+		t.Errorf("a refused structure left %s (%v)", fileSeismic, err)
+	}
+}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 
 	"github.com/splade-go/splade/corpus"
 	"github.com/splade-go/splade/index"
+	"github.com/splade-go/splade/search"
 	"github.com/splade-go/splade/sparse"
 )
 
@@ -43,7 +47,13 @@ for splade search --mode seismic, the fastest approximate mode on large
 collections (its forward index can also serve exact block-max: splade search
 --forward-finish). Without --input, --seismic adds one to the index in --output. It needs u8
 impacts; it takes several times the index's space (107 bits per posting at 1M
-documents, against 14 for the index).
+documents, against 14 for the index). Its recall depends on how much of each
+block's weight its summary keeps (--seismic-mass), and how much is enough
+depends on the vectors: with --seismic-tune QUERIES the mass is chosen on a
+sample of real queries, from --seismic-mass up, the first whose recall@10
+against exact search reaches --seismic-recall (the summaries are computed
+again for each mass tried: each try takes about as long as the first
+build).
 
 Examples:
   splade index --input docs.jsonl.gz --output idx
@@ -52,6 +62,8 @@ Examples:
   splade index --input docs.jsonl.gz --output idx --seismic
   splade index --output idx --seismic --seismic-lambda 2000
   splade index --output idx --seismic --seismic-cluster
+  splade index --output idx --seismic --seismic-tune qvectors.jsonl --seismic-recall 0.95
+  splade index --output idx --seismic --seismic-tune queries.tsv --model default
   splade index --input docs.jsonl --output idx --quantize f16 --fingerprint "$FP"
   splade index --input docs.jsonl.gz --output idx --memory 4096 --reorder`
 
@@ -66,7 +78,10 @@ func runIndex(args []string) error {
 	seismic := fs.Bool("seismic", false, "also build the Seismic structure for --mode seismic (without --input: add it to the index in --output)")
 	seisLambda := fs.Int("seismic-lambda", index.DefaultSeismicOptions.Lambda, "Seismic: postings kept per term (those of largest impact); 0 = 700 x (N/1M)^(2/3), at least 40 (151 at 100k, 2,984 at 8.8M)")
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "Seismic: documents per block")
-	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]; more: higher recall, slower, larger (on SciFact with the embedded model recall@10 0.91-0.95 at 0.4, 0.96-0.99 at 0.6; try on yours with splade bench-search --index IDX --query-vectors Q --modes seismic --seismic-mass M)")
+	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "Seismic: fraction of a block summary's weight mass kept, in (0, 1]; more: higher recall, slower, larger (on SciFact with the embedded model recall@10 0.91-0.95 at 0.4, 0.96-0.99 at 0.6; or let --seismic-tune choose it on your queries)")
+	seisTune := fs.String("seismic-tune", "", "Seismic: choose the summary mass on these queries (vector JSONL, .gz ok; with --model, texts encoded by its query encoder): from --seismic-mass up, the first mass whose recall@10 against exact search, with search's default Seismic settings, reaches --seismic-recall")
+	seisRecall := fs.Float64("seismic-recall", 0.95, "Seismic: the recall@10 --seismic-tune aims at, in (0, 1]")
+	seisTuneN := fs.Int("seismic-tune-queries", 500, "Seismic: how many of --seismic-tune's queries to use (the first ones)")
 	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "Seismic: cut blocks from clusters of similar documents, as the paper does (2.3x the build time at 1M documents, for no consistent speed-up there)")
 	reorder := fs.Bool("reorder", true, "renumber documents by graph bisection so that similar ones are neighbours (smaller index, faster block-max search)")
 	ef := addEncoderFlags(fs, "encode the texts of --input with this SPLADE model (Hugging Face layout; DIR/document if present; \"default\": the embedded one)", true, nil)
@@ -74,14 +89,28 @@ func runIndex(args []string) error {
 		return err
 	}
 	so := index.SeismicOptions{Lambda: *seisLambda, BlockSize: *seisBlock, SummaryMass: *seisMass, Cluster: *seisCluster}
+	if *seisTune != "" && !*seismic {
+		return usagef("--seismic-tune chooses the Seismic structure's summary mass: give --seismic")
+	}
 	if *output == "" || (*input == "" && !*seismic) {
 		return usagef("--input and --output are required (see splade index -h)")
 	}
-	if *input == "" {
+	tune := seismicTuning{path: *seisTune, target: *seisRecall, n: *seisTuneN}
+	if *seisTune != "" {
+		if !(*seisRecall > 0 && *seisRecall <= 1) || *seisTuneN < 1 {
+			return usagef("--seismic-recall must be in (0, 1] and --seismic-tune-queries >= 1")
+		}
 		if *ef.model != "" {
+			tune.ef = ef
+		}
+	} else if set := setFlags(fs); set["seismic-recall"] || set["seismic-tune-queries"] {
+		return usagef("--seismic-recall and --seismic-tune-queries go with --seismic-tune")
+	}
+	if *input == "" {
+		if *ef.model != "" && *seisTune == "" {
 			return usagef("--model encodes the texts of --input: give --input")
 		}
-		return addSeismic(*output, so)
+		return addSeismic(*output, so, tune)
 	}
 	q, err := index.ParseQuantization(*quant)
 	if err != nil {
@@ -104,7 +133,7 @@ func runIndex(args []string) error {
 	}
 	printBuildStats(os.Stdout, st)
 	if *seismic {
-		return addSeismic(*output, so)
+		return addSeismic(*output, so, tune)
 	}
 	return nil
 }
@@ -147,16 +176,38 @@ func indexTexts(path, dir string, opt index.BuildOptions, ef *encoderFlags) (ind
 	return b.Finish()
 }
 
-// addSeismic adds a Seismic structure to the index in dir.
-func addSeismic(dir string, o index.SeismicOptions) error {
+// seismicTuning is what --seismic-tune asks for: the queries (vectors, or
+// texts for the query encoder of ef), the target recall@10 and how many
+// queries to use.
+type seismicTuning struct {
+	path   string
+	ef     *encoderFlags // nil: path holds vectors
+	target float64
+	n      int
+}
+
+// addSeismic adds a Seismic structure to the index in dir, its summary
+// mass chosen on queries when tune names them.
+func addSeismic(dir string, o index.SeismicOptions, tune seismicTuning) error {
 	ix, err := index.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
 	t0 := time.Now()
+	var qs []sparse.Record
+	if tune.path != "" {
+		if qs, err = tuningQueries(ix, tune); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(os.Stderr, "building the Seismic structure of %d documents...\n", ix.NumDocs())
-	sm, err := ix.WriteSeismicProgress(o, seismicBar())
+	var sm *index.Seismic
+	if tune.path == "" {
+		sm, err = ix.WriteSeismicProgress(o, seismicBar())
+	} else {
+		sm, err = tuneSeismic(ix, o, qs, tune.target)
+	}
 	if err != nil {
 		return err
 	}
@@ -165,6 +216,58 @@ func addSeismic(dir string, o index.SeismicOptions) error {
 	fmt.Printf("seismic_blocks\t%d\nseismic_kept_postings\t%d\nseismic_summary_entries\t%d\nseismic_bytes\t%d\nseismic_seconds\t%.2f\n",
 		st.Blocks, st.KeptPostings, st.SummaryEntries, st.Bytes, time.Since(t0).Seconds())
 	return nil
+}
+
+// tuningQueries reads the first tune.n queries of tune.path, encoding them
+// with the query encoder when tune.ef is set (refused when the index
+// records another vocabulary).
+func tuningQueries(ix *index.Index, tune seismicTuning) ([]sparse.Record, error) {
+	var qs []sparse.Record
+	var err error
+	if tune.ef != nil {
+		var qfp string
+		if qs, qfp, err = encodeQueries(tune.path, tune.ef); err != nil {
+			return nil, err
+		}
+		if ix.Meta.Fingerprint != "" && qfp != ix.Meta.Fingerprint {
+			return nil, fmt.Errorf("--seismic-tune: the model's vocabulary fingerprint %q differs from the index's %q", qfp, ix.Meta.Fingerprint)
+		}
+	} else if qs, err = readQueries(tune.path); err != nil {
+		return nil, err
+	}
+	return qs[:min(len(qs), tune.n)], nil
+}
+
+// tuneSeismic builds the Seismic structure with o in memory, then
+// computes its summaries again with larger masses until the recall@10 of
+// qs reaches target (search.TuneSeismicMass), and writes the chosen one.
+// When no mass reaches it, the structure of best recall is written and a
+// warning says so.
+func tuneSeismic(ix *index.Index, o index.SeismicOptions, qs []sparse.Record, target float64) (*index.Seismic, error) {
+	base, err := ix.UseSeismic(o, seismicBar())
+	if err != nil {
+		return nil, err
+	}
+	masses := []float64{o.SummaryMass}
+	for _, m := range search.DefaultTuneMasses {
+		if m > o.SummaryMass {
+			masses = append(masses, m)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "choosing the summary mass on %d queries (recall@10 >= %g)...\n", len(qs), target)
+	opt := search.Options{K: 10, Mode: search.Seismic}
+	sm, _, err := search.TuneSeismicMass(ix, base, qs, opt, target, masses, 0, func(tr search.SeismicTrial) {
+		fmt.Printf("seismic_tune\tmass %g\trecall@10 %.4f\tms_per_query %.3f\tbytes %d\n", tr.Mass, tr.Recall, float64(tr.Mean.Microseconds())/1000, tr.Bytes)
+	})
+	if errors.Is(err, search.ErrTargetMissed) {
+		slog.Warn("kept the summary mass of best recall; to reach the target raise --seismic-lambda, or search with a lower --heap-factor", "reason", err)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := ix.SaveSeismic(sm); err != nil {
+		return nil, err
+	}
+	return sm, nil
 }
 
 func printBuildStats(w *os.File, st index.Stats) {
@@ -198,4 +301,11 @@ func seismicBar() index.SeismicProgress {
 			bar.Finish()
 		}
 	}
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/splade-go/splade/index"
 )
 
 // TestSeismicCommands: splade index --seismic adds the structure (with
@@ -58,5 +61,101 @@ func TestSeismicCommands(t *testing.T) {
 	}
 	if code, _, stderr := splade(t, nil, "search", "--index", plain, "--queries", queries, "--mode", "seismic", "--heap-factor", "0", "--output", run); code != 2 || !strings.Contains(stderr, "--heap-factor") {
 		t.Fatalf("--heap-factor 0: exit %d, %q", code, stderr)
+	}
+}
+
+// TestSeismicTune: splade index --seismic --seismic-tune tries summary
+// masses from --seismic-mass up and keeps the first whose recall@10 on the
+// queries reaches --seismic-recall (the structure written has it), or the
+// best with a warning when none does; its flags are checked.
+func TestSeismicTune(t *testing.T) {
+	dir := t.TempDir()
+	docs, queries := filepath.Join(dir, "d.jsonl"), filepath.Join(dir, "q.jsonl")
+	if code, _, stderr := splade(t, nil, "synth", "--docs", "3000", "--queries", "40", "--output-docs", docs, "--output-queries", queries); code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, stderr)
+	}
+	idx := filepath.Join(dir, "idx")
+	if code, _, stderr := splade(t, nil, "index", "--input", docs, "--output", idx); code != 0 {
+		t.Fatalf("index: exit %d: %s", code, stderr)
+	}
+	// trials parses the seismic_tune lines: masses and recalls
+	trials := func(stdout string) (masses, recalls []float64) {
+		for _, line := range strings.Split(stdout, "\n") {
+			var m, r, ms float64
+			var bytes int64
+			if _, err := fmt.Sscanf(line, "seismic_tune\tmass %g\trecall@10 %g\tms_per_query %g\tbytes %d", &m, &r, &ms, &bytes); err == nil {
+				masses, recalls = append(masses, m), append(recalls, r)
+			}
+		}
+		return masses, recalls
+	}
+	tune := []string{"index", "--output", idx, "--seismic", "--seismic-lambda", "20", "--seismic-mass", "0.1", "--seismic-tune", queries, "--seismic-tune-queries", "30"}
+	code, stdout, stderr := splade(t, nil, append(tune, "--seismic-recall", "1")...)
+	if code != 0 {
+		t.Fatalf("--seismic-tune: exit %d: %s", code, stderr)
+	}
+	masses, recalls := trials(stdout)
+	if len(masses) < 2 || masses[0] != 0.1 || masses[1] != 0.4 {
+		t.Fatalf("masses tried %v: want 0.1, then the defaults from 0.4 up", masses)
+	}
+	best, bestMass := -1.0, 0.0
+	for i, r := range recalls {
+		if r >= best {
+			best, bestMass = r, masses[i]
+		}
+	}
+	if best == 1 {
+		t.Fatalf("recall 1 reached at mass %g: want a case no mass reaches (lower the lambda)", bestMass)
+	}
+	if len(masses) != 8 || !strings.Contains(stderr, "kept the summary mass of best recall") || !strings.Contains(stderr, "on 30 queries") {
+		t.Fatalf("unreachable recall 1: %d masses tried, stderr %q", len(masses), stderr)
+	}
+	checkMass := func(want float64) {
+		t.Helper()
+		ix, err := index.Open(idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		sm, err := ix.Seismic()
+		if err != nil || sm.Options.SummaryMass != want || sm.Options.Lambda != 20 {
+			t.Fatalf("seismic.bin: %v, options %+v; want mass %g, lambda 20", err, sm.Options, want)
+		}
+	}
+	checkMass(bestMass)
+	// a target reached after the first mass: the first mass reaching it is kept
+	target := recalls[len(recalls)-1] - 1e-4 // below it: the recalls printed are rounded
+	code, stdout, stderr = splade(t, nil, append(tune, "--seismic-recall", fmt.Sprint(target))...)
+	if code != 0 || strings.Contains(stderr, "kept the summary mass of best recall") {
+		t.Fatalf("--seismic-recall %g: exit %d: %s", target, code, stderr)
+	}
+	masses, recalls = trials(stdout)
+	last := len(recalls) - 1
+	if last < 0 || recalls[last] < target {
+		t.Fatalf("--seismic-recall %g: trials %v %v", target, masses, recalls)
+	}
+	for _, r := range recalls[:last] {
+		if r >= target {
+			t.Fatalf("--seismic-recall %g: went on after reaching it: %v", target, recalls)
+		}
+	}
+	checkMass(masses[last])
+	if code, _, _ := splade(t, nil, "search", "--index", idx, "--queries", queries, "--mode", "seismic", "--output", filepath.Join(dir, "r.trec")); code != 0 {
+		t.Fatal("search on the tuned structure failed")
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--output", idx, "--seismic-tune", queries}, 2, "give --seismic"},
+		{[]string{"--output", idx, "--seismic", "--seismic-recall", "0.9"}, 2, "go with --seismic-tune"},
+		{[]string{"--output", idx, "--seismic", "--seismic-tune", queries, "--seismic-recall", "1.5"}, 2, "--seismic-recall must be in (0, 1]"},
+		{[]string{"--output", idx, "--seismic", "--seismic-tune", queries, "--seismic-tune-queries", "0"}, 2, "--seismic-tune-queries >= 1"},
+		{[]string{"--output", idx, "--seismic", "--seismic-tune", filepath.Join(dir, "missing.jsonl")}, 1, "missing.jsonl"},
+	} {
+		if code, _, stderr := splade(t, nil, append([]string{"index"}, tc.args...)...); code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, %q; want exit %d with %q", tc.args, code, stderr, tc.code, tc.want)
+		}
 	}
 }
