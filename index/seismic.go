@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -464,6 +465,7 @@ type summaryBuilder struct {
 	touched, ties []uint16
 	terms         []uint16 // one block's summary
 	vals          []uint8
+	kept          []uint64 // a bitmap of the terms of the summary being made
 }
 
 // summarize returns the summary of the block of documents docs (in sb's
@@ -471,26 +473,42 @@ type summaryBuilder struct {
 // block; of those, the largest until they sum to mass x the total, found
 // by a histogram of the values (all above the cut value v, then those at
 // v by increasing term); by increasing term.
+//
+// The summaries are most of a Seismic build's time, so the loops are
+// written for it: the per-term maxima without a branch on the values
+// (whether a term is new, whether a value is larger: branches the CPU
+// mispredicts at random), and the summary's terms put in order through a
+// bitmap of the vocabulary instead of a sort. A throwaway profile at 100k
+// documents had the maxima at 43% of the time and the sort at 23%; with
+// these loops the whole build took 10.0-10.8 s there against 12.3-12.5,
+// seismic.bin byte for byte the same.
 func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64) ([]uint16, []uint8) {
 	dense := sb.dense
-	touched := sb.touched[:0]
-	var total int
+	entries := 0
+	for _, d := range docs {
+		entries += int(sm.docOff[d+1] - sm.docOff[d])
+	}
+	touched := slices.Grow(sb.touched[:0], entries)[:entries]
+	n, total := 0, 0
 	for _, d := range docs {
 		terms, imps := sm.Doc(d)
+		imps = imps[:len(terms)]
 		for i, u := range terms {
 			v := imps[i]
-			if v == 0 {
+			if v == 0 { // never in a built structure; it would make u new twice
 				continue
 			}
-			if dense[u] == 0 {
-				touched = append(touched, u)
+			old := dense[u]
+			touched[n] = u
+			if old == 0 {
+				n++
 			}
-			if v > dense[u] {
-				total += int(v) - int(dense[u])
-				dense[u] = v
-			}
+			m := max(old, v)
+			dense[u] = m
+			total += int(m) - int(old)
 		}
 	}
+	touched = touched[:n]
 	var hist [256]int
 	for _, u := range touched {
 		hist[dense[u]]++
@@ -500,11 +518,21 @@ func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64) ([
 	for ; v > 0 && float64(acc+v*hist[v]) < target; v-- {
 		acc += v * hist[v]
 	}
-	terms, ties := sb.terms[:0], sb.ties[:0]
+	if words := (len(dense) + 63) / 64; len(sb.kept) != words {
+		sb.kept = make([]uint64, words)
+	}
+	kept := sb.kept
+	lo, hi := len(kept), 0 // the bitmap's words in use
+	mark := func(u uint16) {
+		w := int(u >> 6)
+		kept[w] |= 1 << (u & 63)
+		lo, hi = min(lo, w), max(hi, w+1)
+	}
+	ties := sb.ties[:0]
 	for _, u := range touched {
 		switch x := int(dense[u]); {
 		case x > v:
-			terms = append(terms, u)
+			mark(u)
 		case x == v:
 			ties = append(ties, u)
 		}
@@ -515,12 +543,16 @@ func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64) ([
 			break
 		}
 		acc += v
-		terms = append(terms, u)
+		mark(u)
 	}
-	slices.Sort(terms)
-	vals := sb.vals[:0]
-	for _, u := range terms {
-		vals = append(vals, dense[u])
+	terms, vals := sb.terms[:0], sb.vals[:0]
+	for w := lo; w < hi; w++ {
+		for x := kept[w]; x != 0; x &= x - 1 {
+			u := uint16(w<<6 + bits.TrailingZeros64(x))
+			terms = append(terms, u)
+			vals = append(vals, dense[u])
+		}
+		kept[w] = 0
 	}
 	for _, u := range touched {
 		dense[u] = 0
