@@ -368,8 +368,8 @@ func (sm *Seismic) summarize(rep *stageReporter) error {
 // blocks are sm's (shared, both read-only), only the summaries are
 // computed again: how a summary mass is chosen on real queries without
 // rebuilding the rest (search.TuneSeismicMass). The summaries are most of
-// a build's time (75 of 87 s at 1M synthetic documents), the memory is
-// what is saved. progress may be nil.
+// a build's time (43 s, against 51 s for a build, at 1M synthetic
+// documents): what is saved is the rest, and memory. progress may be nil.
 func (sm *Seismic) WithSummaryMass(mass float64, progress SeismicProgress) (*Seismic, error) {
 	o := sm.Options
 	o.SummaryMass = mass
