@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"slices"
 )
 
@@ -23,8 +24,7 @@ type seismicScratch struct {
 	rank    []int32  // per term: 1 + its position in sc.terms, 0 outside the query
 	contrib []float64
 	heavy   []qterm
-	bscore  []float32
-	border  []uint32
+	border  []uint64 // a term's blocks, as sort keys
 }
 
 // seismic is Seismic's query processor (Bruch et al., SIGIR 2024) over
@@ -68,26 +68,20 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64) error {
 	top := &sc.top
 	for _, qt := range heavy {
 		b0, b1 := sm.TermBlocks(qt.t)
-		ss.bscore = slices.Grow(ss.bscore[:0], int(b1-b0))[:b1-b0]
-		ss.border = ss.border[:0]
+		// blocks by decreasing summary score, then increasing block, as
+		// one key each: a plain sort of integers, about twice as fast as
+		// sorting indexes with a comparison function
+		ss.border = slices.Grow(ss.border[:0], int(b1-b0))[:b1-b0]
 		for b := b0; b < b1; b++ {
-			ss.bscore[b-b0] = sm.SummaryScore(b, qw)
-			ss.border = append(ss.border, b-b0)
+			ss.border[b-b0] = uint64(^orderedBits(sm.SummaryScore(b, qw)))<<32 | uint64(b-b0)
 		}
-		slices.SortFunc(ss.border, func(a, b uint32) int {
-			if ss.bscore[a] != ss.bscore[b] {
-				if ss.bscore[a] > ss.bscore[b] {
-					return -1
-				}
-				return 1
-			}
-			return int(a) - int(b)
-		})
-		for _, bi := range ss.border {
+		slices.Sort(ss.border)
+		for _, key := range ss.border {
+			bi, score := uint32(key), fromOrderedBits(^uint32(key>>32))
 			// float32 sums: a relative 1e-5 keeps their rounding from
 			// skipping what an exact sum would visit
 			theta := top.threshold()
-			if float64(ss.bscore[bi])*(1+1e-5) < heapFactor*theta {
+			if float64(score)*(1+1e-5) < heapFactor*theta {
 				break // the threshold only rises and the scores only fall
 			}
 			// the block's new documents: far apart in the forward index,
@@ -151,4 +145,25 @@ func (ss *seismicScratch) exactScore(qts []qterm, terms []uint16, imps []uint8) 
 		}
 	}
 	return score
+}
+
+// orderedBits maps a float32 to a uint32 of the same order (for numbers,
+// not NaN; -0 as 0): the sign bit flipped for positive numbers, every bit
+// for negative ones. fromOrderedBits undoes it.
+func orderedBits(f float32) uint32 {
+	if f == 0 {
+		f = 0 // -0 sorts as 0, as comparisons of floats have it
+	}
+	b := math.Float32bits(f)
+	if b>>31 != 0 {
+		return ^b
+	}
+	return b | 1<<31
+}
+
+func fromOrderedBits(u uint32) float32 {
+	if u>>31 != 0 {
+		return math.Float32frombits(u &^ (1 << 31))
+	}
+	return math.Float32frombits(^u)
 }

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -130,6 +131,27 @@ func TestForwardFinishExact(t *testing.T) {
 				if d := sameHits(got, want); d != "" {
 					t.Fatalf("query %d k=%d stage %d: differs from exhaustive: %s", qi, k, st, d)
 				}
+			}
+		}
+	}
+}
+
+// TestOrderedBits: the keys Seismic sorts blocks by keep the order of
+// their scores (-0 equal to 0) and give the scores back.
+func TestOrderedBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 8))
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32}
+	for i := 0; i < 1000; i++ {
+		vals = append(vals, float32(r.NormFloat64()*math.Pow(10, float64(r.IntN(20)-10))))
+	}
+	for _, a := range vals {
+		if back := fromOrderedBits(orderedBits(a)); back != a {
+			t.Fatalf("%g came back as %g", a, back)
+		}
+		for _, b := range vals[:50] {
+			ka, kb := orderedBits(a), orderedBits(b)
+			if (a < b) != (ka < kb) || (a == b) != (ka == kb) {
+				t.Fatalf("%g, %g: keys %#x, %#x out of order", a, b, ka, kb)
 			}
 		}
 	}
