@@ -17,7 +17,7 @@ import (
 // Why: with slices.SortFunc and a comparison function, sorting the
 // batches took ~7% of exact block-max's time at 100k documents, whose
 // batches reach thousands of ranges; on 6,250 ranges a batch of 1,024
-// sorts in ~4 us by bitmap against ~31 us (packed keys: ~17 us).
+// sorts in 2.6 us against 28 us (BenchmarkSortByRange).
 func sortByRange(batch []rangeCand, ubOf []uint32, set []uint64, keys *[]uint64) {
 	n := len(batch)
 	if n < 2 {
