@@ -4,6 +4,18 @@ package search
 // whose reference list is empty count as 1): recall@k of an approximate run
 // against the exact one.
 func Recall(got, want [][]Hit) float64 {
+	return recallBy(got, want, func(h Hit) uint32 { return h.Doc })
+}
+
+// recallByID is Recall counting hits by external id: on a passage index
+// searched by document, approximate search may reach a document through
+// another passage than exact search did, and it is still the document.
+func recallByID(got, want [][]Hit) float64 {
+	return recallBy(got, want, func(h Hit) string { return h.ID })
+}
+
+// recallBy is Recall with hits the same when their keys are.
+func recallBy[K comparable](got, want [][]Hit, key func(Hit) K) float64 {
 	if len(want) == 0 {
 		return 1
 	}
@@ -13,14 +25,14 @@ func Recall(got, want [][]Hit) float64 {
 			sum++
 			continue
 		}
-		in := make(map[uint32]bool, len(want[i]))
+		in := make(map[K]bool, len(want[i]))
 		for _, h := range want[i] {
-			in[h.Doc] = true
+			in[key(h)] = true
 		}
 		n := 0
 		if i < len(got) {
 			for _, h := range got[i] {
-				if in[h.Doc] {
+				if in[key(h)] {
 					n++
 				}
 			}

@@ -107,30 +107,5 @@ func TuneSeismicMass(ix *index.Index, base *index.Seismic, queries []sparse.Reco
 		ErrTargetMissed, opt.K, bestRecall, best.Options.SummaryMass, target)
 }
 
-// recallByID is Recall counting hits by external id: on a passage index
-// searched by document, approximate search may reach a document through
-// another passage than exact search did, and it is still the document.
-func recallByID(got, want [][]Hit) float64 {
-	var sum float64
-	for i := range want {
-		if len(want[i]) == 0 {
-			sum++
-			continue
-		}
-		in := make(map[string]bool, len(want[i]))
-		for _, h := range want[i] {
-			in[h.ID] = true
-		}
-		n := 0
-		for _, h := range got[i] {
-			if in[h.ID] {
-				n++
-			}
-		}
-		sum += float64(n) / float64(len(want[i]))
-	}
-	return sum / float64(len(want))
-}
-
 // ErrTargetMissed: no summary mass reached the target recall.
 var ErrTargetMissed = fmt.Errorf("no summary mass reaches the target recall")
