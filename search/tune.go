@@ -73,14 +73,20 @@ func TuneSeismicMass(ix *index.Index, base *index.Seismic, queries []sparse.Reco
 	}
 	var trials []SeismicTrial
 	var best *index.Seismic
+	prev := base
 	bestRecall := -1.0
 	for _, m := range masses {
-		sm := base
-		if m != base.Options.SummaryMass {
-			if sm, err = base.WithSummaryMass(m, nil); err != nil {
+		// each structure from the one before, not from base, so that the
+		// summaries of a mass left behind can be collected (they take
+		// gigabytes at 8.8M documents): at most two sets are held, and
+		// the best one when it is older
+		sm := prev
+		if m != prev.Options.SummaryMass {
+			if sm, err = prev.WithSummaryMass(m, nil); err != nil {
 				return nil, trials, err
 			}
 		}
+		prev = sm
 		if err := ix.ServeSeismic(sm); err != nil {
 			return nil, trials, err
 		}
