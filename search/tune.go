@@ -1,6 +1,7 @@
 package search
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -114,4 +115,4 @@ func TuneSeismicMass(ix *index.Index, base *index.Seismic, queries []sparse.Reco
 }
 
 // ErrTargetMissed: no summary mass reached the target recall.
-var ErrTargetMissed = fmt.Errorf("no summary mass reaches the target recall")
+var ErrTargetMissed = errors.New("no summary mass reaches the target recall")
