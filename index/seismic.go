@@ -503,9 +503,10 @@ func (sb *summaryBuilder) summarize(sm *Seismic, docs []uint32, mass float64) ([
 			if old == 0 {
 				n++
 			}
-			m := max(old, v)
-			dense[u] = m
-			total += int(m) - int(old)
+			gain := int(v) - int(old)
+			gain &^= gain >> 63 // max(gain, 0), without a branch
+			dense[u] = old + uint8(gain)
+			total += gain
 		}
 	}
 	touched = touched[:n]
