@@ -69,16 +69,19 @@ func (ix *Index) AddBounds(t uint32, W uint32, ub []uint32, pb *PairBlock, keep 
 	ti := &ix.terms[t]
 	ub = ub[:ix.Meta.Ranges]
 	if keep != nil {
-		// a dense term keeps no pairs (ScoreRanges reads its maxima)
+		// a dense term keeps no pairs (ScoreRanges reads its maxima), nor
+		// a term with a bound view
 		keep.t = t
 		keep.ranges, keep.max = keep.ranges[:0], keep.max[:0]
 		keep.resetHeads(ix, ti.blocks)
 	}
+	if v := ix.boundView(ti, &pb.b, true); v != nil {
+		// ScoreRanges finds the pairs through the view
+		addScaled(ub, v.maxima, W)
+		return nil
+	}
 	if ti.layout == layoutDense {
-		maxima := ti.denseMaxima(ix)
-		for r, m := range maxima {
-			ub[r] += W * uint32(m)
-		}
+		addScaled(ub, ti.denseMaxima(ix), W)
 		return nil
 	}
 	return ix.addSparseBounds(ti, W, ub, pb, keep)
@@ -288,10 +291,13 @@ func (ix *Index) ScoreRangesBound(t uint32, w float64, W uint32, ranges []uint32
 	B := 1 << ti.blockLog
 	cur, counted := -1, false // block located or decoded, and whether its counts are
 	memo := known != nil && known.memoFor(ix, t, ti.blocks)
+	view := ix.boundView(ti, b, false)
 	add := func(i, j int) error {
 		if !counted {
 			var err error
-			if memo {
+			if view != nil {
+				b.viewCounts(view, cur)
+			} else if memo {
 				err = known.counts(b, cur)
 			} else {
 				err = b.decodeCounts()
@@ -301,6 +307,9 @@ func (ix *Index) ScoreRangesBound(t uint32, w float64, W uint32, ranges []uint32
 			}
 			b.grow()
 			counted = true
+		}
+		if view != nil {
+			b.viewExtend(j + 1)
 		}
 		if err := b.decodePair(j); err != nil {
 			return ix.wrap(err)
@@ -321,7 +330,29 @@ func (ix *Index) ScoreRangesBound(t uint32, w float64, W uint32, ranges []uint32
 			return nil
 		}
 		cur, counted = bi, false
+		if view != nil {
+			b.viewLocate(view, ix, ti, bi)
+			return nil
+		}
 		return ix.wrap(b.locate(ix, ti, bi))
+	}
+	if view != nil {
+		for i, r := range ranges {
+			m := view.maxima[r]
+			if m == 0 {
+				continue
+			}
+			p := view.rankOf(r)
+			if err := at(p >> ti.blockLog); err != nil {
+				return err
+			}
+			j := p & (B - 1)
+			b.rng[j], b.maxv[j] = r, uint32(m)
+			if err := add(i, j); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if ti.layout == layoutDense {
 		maxima := ti.denseMaxima(ix)

@@ -12,7 +12,9 @@
 // 2024) bounds scores with; the same single copy of the postings serves
 // term-at-a-time, document-at-a-time and block-max query processing.
 // Documents can be renumbered by recursive graph bisection, which shrinks
-// the stored gaps and tightens the range bounds.
+// the stored gaps and tightens the range bounds. In memory, the frequent
+// terms' range maxima and posting counts are laid out for block-max
+// search on first use (boundview.go: bound views), within a budget.
 //
 // An index directory holds generations (gen-NNNNNN/) and a CURRENT file
 // naming the complete one. A build writes a new generation, fsyncs it, then
@@ -48,6 +50,7 @@ import (
 	"math/bits"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // End is the document id of an exhausted cursor.
@@ -73,6 +76,14 @@ type Index struct {
 	docOff, docStrs []byte
 
 	passages *passageMap // nil on a document index
+
+	// range maxima of frequent sparse terms, laid out densely in memory on
+	// first use (boundview.go)
+	views     []atomic.Pointer[boundView]
+	viewMu    sync.Mutex // serializes building views
+	viewBytes int64      // memory the views hold (under viewMu)
+	viewPairs float64    // pairs a term needs for a view (ViewDensity at Open)
+	viewCap   float64    // bytes the views may hold (ViewBudget at Open)
 
 	seisMu     sync.Mutex // guards the Seismic structure, read on first use
 	seis       *Seismic
@@ -231,6 +242,7 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 	if ix.postings, err = load(filePostings); err != nil {
 		return err
 	}
+	ix.viewCap = ViewBudget * float64(len(ix.postings))
 	if ix.dir8, err = load(fileBlocks); err != nil {
 		return err
 	}
@@ -240,6 +252,8 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 	nr := uint64(m.Ranges)
 	denseExtra := nr + 4*uint64(rankEntries(m.Ranges))
 	ix.terms = make([]termInfo, nt)
+	ix.views = make([]atomic.Pointer[boundView], nt)
+	ix.viewPairs = ViewDensity * float64(m.Ranges)
 	var nextBlock, sumDF uint64
 	var prevData uint64
 	for t := 0; t < nt; t++ {

@@ -155,6 +155,24 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("decoded %d postings, want %d", got, len(want))
 			}
 			checkReadPaths(t, ix, want)
+			// again with every sparse term's bounds read through a bound
+			// view, and with none
+			for _, v := range []struct {
+				density, budget float64
+				views           bool
+			}{{0, 1e9, true}, {2, 1e9, false}} {
+				ViewDensity, ViewBudget = v.density, v.budget
+				vix, err := Open(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkReadPaths(t, vix, want)
+				if built := vix.viewBytes > 0; built != v.views {
+					t.Errorf("ViewDensity %v: views built %v", v.density, built)
+				}
+				vix.Close()
+			}
+			ViewDensity, ViewBudget = 0.2, 0.5
 		})
 	}
 }

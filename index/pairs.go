@@ -355,6 +355,11 @@ type pairBlock struct {
 	level  []uint32
 
 	scratch [maxBlockPairs]uint32
+
+	// a block whose counts come from a bound view (viewCounts): the
+	// counts, and how many pairs' offsets are summed
+	lazy   []uint8
+	lazyTo int
 }
 
 func (pb *pairBlock) fail(format string, args ...any) error {

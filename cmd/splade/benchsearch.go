@@ -71,6 +71,8 @@ func runBenchSearch(args []string) error {
 	entropy := fs.Bool("entropy", false, "also measure the index's order-0 entropy per stream (index.Entropy: reads every block, ~15 s at 1M)")
 	switchFrac := fs.Float64("switch-fraction", search.SwitchFraction, "block-max: hand a query over to exhaustive search once the ranges left to visit exceed this fraction of all ranges (search.SwitchFraction; above 1: never)")
 	stageTerms := fs.Int("stage-terms", search.StageTerms, "block-max: terms scored between two checks of a batch's ranges against the threshold (search.StageTerms; 0 = only before the dense terms)")
+	viewDensity := fs.Float64("view-density", index.ViewDensity, "block-max: fraction of the ranges a sparse term must occur in for its range maxima to be laid out densely in memory (index.ViewDensity; above 1: none)")
+	viewBudget := fs.Float64("view-budget", index.ViewBudget, "block-max: memory of those dense maxima, at most this fraction of postings.bin's size (index.ViewBudget)")
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
@@ -136,6 +138,10 @@ func runBenchSearch(args []string) error {
 	if !(*switchFrac > 0) {
 		return usagef("--switch-fraction must be > 0")
 	}
+	if !(*viewDensity >= 0) || !(*viewBudget >= 0) {
+		return usagef("--view-density and --view-budget must be >= 0")
+	}
+	index.ViewDensity, index.ViewBudget = *viewDensity, *viewBudget
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	var ix *index.Index
@@ -239,6 +245,7 @@ func runBenchSearch(args []string) error {
 			return err
 		}
 	}
+	fmt.Fprintf(out, "bound_views_mib\t%.1f\t(block-max's dense range maxima and counts of frequent terms, in memory: --view-density)\n", float64(ix.ViewBytes())/(1<<20))
 	fmt.Fprintf(out, "peak_rss_mib_end\t%s\n", peakRSS())
 	return nil
 }
