@@ -336,32 +336,20 @@ func (ix *Index) ScoreRangesBound(t uint32, w float64, W uint32, ranges []uint32
 		}
 		return ix.wrap(b.locate(ix, ti, bi))
 	}
-	if view != nil {
-		for i, r := range ranges {
-			m := view.maxima[r]
-			if m == 0 {
-				continue
-			}
-			p := view.rankOf(r)
-			if err := at(p >> ti.blockLog); err != nil {
-				return err
-			}
-			j := p & (B - 1)
-			b.rng[j], b.maxv[j] = r, uint32(m)
-			if err := add(i, j); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if ti.layout == layoutDense {
-		maxima := ti.denseMaxima(ix)
+	if view != nil || ti.layout == layoutDense {
+		// a pair is found by its range's maximum and rank
+		maxima := view.maximaOr(ti, ix)
 		for i, r := range ranges {
 			m := maxima[r]
 			if m == 0 {
 				continue
 			}
-			p := ti.denseRank(ix, r)
+			var p int
+			if view != nil {
+				p = view.rankOf(r)
+			} else {
+				p = ti.denseRank(ix, r)
+			}
 			if err := at(p >> ti.blockLog); err != nil {
 				return err
 			}

@@ -70,6 +70,14 @@ type viewBlock struct {
 	postings   uint32 // the block's postings
 }
 
+// maximaOr returns v's maxima, or when v is nil those of dense term ti.
+func (v *boundView) maximaOr(ti *termInfo, ix *Index) []byte {
+	if v != nil {
+		return v.maxima
+	}
+	return ti.denseMaxima(ix)
+}
+
 // rankOf returns the number of pairs of the term before range r.
 func (v *boundView) rankOf(r uint32) int {
 	w := r >> 6
