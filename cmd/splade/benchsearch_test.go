@@ -71,6 +71,9 @@ func TestBenchSearch(t *testing.T) {
 		t.Errorf("own index: no collection line or the index's Seismic structure not used:\n%s", out)
 	}
 	check(out, "exhaustive", "blockmax", "seismic(hf=0.9,cut=0.7)")
+	if !strings.Contains(out, "bound_views_mib\t") {
+		t.Errorf("own index: no bound_views_mib line:\n%s", out)
+	}
 
 	for _, tc := range []struct {
 		args []string
@@ -81,6 +84,7 @@ func TestBenchSearch(t *testing.T) {
 		{[]string{"--index", idx, "--query-vectors", qpath, "--reuse"}, 2, "synthetic collections"},
 		{[]string{"--index", idx, "--query-vectors", filepath.Join(dir, "missing.jsonl")}, 1, "missing.jsonl"},
 		{[]string{"--index", idx, "--query-vectors", qpath, "--switch-fraction", "0"}, 2, "--switch-fraction must be > 0"},
+		{[]string{"--index", idx, "--query-vectors", qpath, "--view-density", "-1"}, 2, "--view-density and --view-budget must be >= 0"},
 	} {
 		code, _, errOut := splade(t, nil, append([]string{"bench-search", "--rounds", "1"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
