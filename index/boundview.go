@@ -29,8 +29,8 @@ import (
 // bound view of it: its maxima one byte per range (a dense term's are the
 // index's own bytes), a presence bitmap with ranks, each pair's count as a
 // byte and where each block's streams start. Exact block-max at 100k
-// synthetic documents then ran 5.6x faster than exhaustive search instead
-// of 3.7x, at 1M 12.7x instead of 6.5x (BENCHMARKS.md). A view changes no
+// synthetic documents then ran 5.5x faster than exhaustive search instead
+// of 3.6x, at 1M 12.7x instead of 6.5x (BENCHMARKS.md). A view changes no
 // result (the same values, found another way) and not the index files; it
 // costs memory, ~1.2 bytes a range plus a byte a pair, at most ViewBudget
 // of postings.bin's size in all (6.6 MB at 100k documents, 57 MB at 1M),
@@ -91,7 +91,8 @@ func (ix *Index) ViewBytes() int64 {
 	return ix.viewBytes
 }
 
-// size is the memory v holds (a dense term's maxima are the index's).
+// size is the memory v holds (a dense term's maxima are the index's; 20
+// bytes per viewBlock).
 func (v *boundView) size(ti *termInfo) int64 {
 	n := 8*int64(len(v.present)) + 4*int64(len(v.rank)) + int64(len(v.cnt)) + 20*int64(len(v.blocks)) + 4*int64(len(v.chunks))
 	if ti.layout != layoutDense {
@@ -100,16 +101,21 @@ func (v *boundView) size(ti *termInfo) int64 {
 	return n
 }
 
-// boundView returns ti's bound view: nil when ti is dense, too rare, or the
-// budget is spent; built (decoding ti's ranges and maxima with b) when
-// build is set and it is not yet. A term whose blocks fail to decode gets
-// none (the sparse path then reports the error).
+// noView marks a term refused a view (the budget could not hold it, or
+// its blocks failed to decode), so that later queries do not decode it
+// again only to refuse it: the views only grow, so a refusal stands.
+var noView = new(boundView)
+
+// boundView returns ti's bound view: nil when ti is too rare, was refused
+// one, or views are off; built (decoding ti's blocks with b) when build is
+// set and it is not yet. A term whose blocks fail to decode gets none (the
+// paths without views then report the error).
 func (ix *Index) boundView(ti *termInfo, b *pairBlock, build bool) *boundView {
 	if ix.views == nil {
 		return nil
 	}
 	if v := ix.views[ti.id].Load(); v != nil || !build {
-		return v
+		return v.orNil()
 	}
 	// a dense term qualifies unless views are off (ViewDensity above 1)
 	if float64(ti.pairs) < ix.viewPairs && (ti.layout != layoutDense || ix.viewPairs > float64(ix.Meta.Ranges)) {
@@ -118,14 +124,11 @@ func (ix *Index) boundView(ti *termInfo, b *pairBlock, build bool) *boundView {
 	ix.viewMu.Lock()
 	defer ix.viewMu.Unlock()
 	if v := ix.views[ti.id].Load(); v != nil {
-		return v
-	}
-	// the chunks are not known before decoding: the others first
-	if float64(ix.viewBytes+int64(ix.Meta.Ranges)+int64(ti.pairs)) > ix.viewCap {
-		return nil
+		return v.orNil()
 	}
 	v, err := ix.buildView(ti, b)
 	if err != nil || float64(ix.viewBytes+v.size(ti)) > ix.viewCap {
+		ix.views[ti.id].Store(noView)
 		return nil
 	}
 	ix.viewBytes += v.size(ti)
@@ -133,7 +136,15 @@ func (ix *Index) boundView(ti *termInfo, b *pairBlock, build bool) *boundView {
 	return v
 }
 
-// buildView decodes ti's ranges and maxima into a new bound view.
+// orNil returns v, or nil for noView.
+func (v *boundView) orNil() *boundView {
+	if v == noView {
+		return nil
+	}
+	return v
+}
+
+// buildView decodes ti's blocks into a new bound view.
 func (ix *Index) buildView(ti *termInfo, b *pairBlock) (*boundView, error) {
 	nr := ix.Meta.Ranges
 	words := (nr + 63) / 64
@@ -203,9 +214,7 @@ func addScaledPortable(ub []uint32, m []byte, w uint32) {
 // viewLocate is locate for a term with view v: the block's ranges and
 // maxima are skipped by the kept offset instead of their PFor headers.
 func (pb *pairBlock) viewLocate(v *boundView, ix *Index, ti *termInfo, bi int) {
-	pb.ix, pb.ti, pb.bi = ix, ti, bi
-	pb.n = min(1<<ti.blockLog, ti.pairs-bi<<ti.blockLog)
-	lo, hi := ti.blockSpan(ix, bi)
+	lo, hi := pb.point(ix, ti, bi)
 	pb.rest = ix.postings[lo+uint64(v.blocks[bi].rest) : hi]
 }
 

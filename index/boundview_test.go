@@ -39,7 +39,7 @@ func TestAddScaled(t *testing.T) {
 func TestBoundViewBudget(t *testing.T) {
 	dir := t.TempDir()
 	build(t, dir, randomDocs(3000, 500, 2), BuildOptions{})
-	defer func() { ViewDensity, ViewBudget = 0.2, 0.5 }()
+	defer func(d, b float64) { ViewDensity, ViewBudget = d, b }(ViewDensity, ViewBudget)
 	ViewDensity = 0
 	ViewBudget = 1e9
 	all, err := Open(dir)
@@ -104,7 +104,7 @@ func TestBoundViewBudget(t *testing.T) {
 func TestBoundViewConcurrent(t *testing.T) {
 	dir := t.TempDir()
 	build(t, dir, randomDocs(2000, 300, 5), BuildOptions{Reorder: true})
-	defer func() { ViewDensity, ViewBudget = 0.2, 0.5 }()
+	defer func(d, b float64) { ViewDensity, ViewBudget = d, b }(ViewDensity, ViewBudget)
 	ViewDensity = 2
 	plain, err := Open(dir)
 	if err != nil {

@@ -157,6 +157,7 @@ func TestRoundTrip(t *testing.T) {
 			checkReadPaths(t, ix, want)
 			// again with every sparse term's bounds read through a bound
 			// view, and with none
+			density, budget := ViewDensity, ViewBudget
 			for _, v := range []struct {
 				density, budget float64
 				views           bool
@@ -172,7 +173,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				vix.Close()
 			}
-			ViewDensity, ViewBudget = 0.2, 0.5
+			ViewDensity, ViewBudget = density, budget
 		})
 	}
 }

@@ -366,13 +366,19 @@ func (pb *pairBlock) fail(format string, args ...any) error {
 	return fmt.Errorf("%w: term %d block %d: %s", errCorrupt, pb.ti.id, pb.bi, fmt.Sprintf(format, args...))
 }
 
-// decodeRanges decodes the ranges and maxima of block bi of term ti.
-func (pb *pairBlock) decodeRanges(ix *Index, ti *termInfo, bi int) error {
+// point sets pb to block bi of term ti (its pair count included) and
+// returns the block's byte range in postings.bin.
+func (pb *pairBlock) point(ix *Index, ti *termInfo, bi int) (lo, hi uint64) {
 	pb.ix, pb.ti, pb.bi = ix, ti, bi
 	B := 1 << ti.blockLog
-	n := min(B, ti.pairs-bi*B)
-	pb.n = n
-	lo, hiOff := ti.blockSpan(ix, bi)
+	pb.n = min(B, ti.pairs-bi*B)
+	return ti.blockSpan(ix, bi)
+}
+
+// decodeRanges decodes the ranges and maxima of block bi of term ti.
+func (pb *pairBlock) decodeRanges(ix *Index, ti *termInfo, bi int) error {
+	lo, hiOff := pb.point(ix, ti, bi)
+	n := pb.n
 	src := ix.postings[lo:hiOff]
 	nr := uint32(ix.Meta.Ranges)
 	if ti.layout == layoutDense {
@@ -446,11 +452,8 @@ func (pb *pairBlock) sparseRanges(src []byte, rng, maxv, ub []uint32, W uint32) 
 // maxima, which the caller knows (from a dense term's maxima, or kept by
 // AddBounds) and sets in pb.rng and pb.maxv for the pairs it decodes.
 func (pb *pairBlock) locate(ix *Index, ti *termInfo, bi int) error {
-	pb.ix, pb.ti, pb.bi = ix, ti, bi
-	B := 1 << ti.blockLog
-	n := min(B, ti.pairs-bi*B)
-	pb.n = n
-	lo, hiOff := ti.blockSpan(ix, bi)
+	lo, hiOff := pb.point(ix, ti, bi)
+	n := pb.n
 	src := ix.postings[lo:hiOff]
 	if ti.layout == layoutSparse {
 		g := pforSize(src, n)
