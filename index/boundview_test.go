@@ -1,6 +1,9 @@
 package index
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -140,7 +143,11 @@ func TestBoundViewConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
+	go func() { // warming meanwhile builds the views the readers do not
+		_, err := viewed.WarmBoundViews(context.Background())
+		errs <- err
+	}()
 	for g := 0; g < 4; g++ {
 		go func() {
 			ub, acc, err := run(viewed)
@@ -150,12 +157,92 @@ func TestBoundViewConcurrent(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for g := 0; g < 4; g++ {
+	for g := 0; g < 5; g++ {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
 	if viewed.ViewBytes() == 0 {
 		t.Fatal("no views built")
+	}
+}
+
+// TestWarmBoundViews checks that warming builds every view a query would,
+// keeps the terms with the most pairs when the budget is short, and stops
+// when its context is done.
+func TestWarmBoundViews(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, randomDocs(3000, 500, 8), BuildOptions{Reorder: true})
+	defer func(d, b float64) { ViewDensity, ViewBudget = d, b }(ViewDensity, ViewBudget)
+	ViewDensity, ViewBudget = 0, 1e9
+	viewed := func(ix *Index) []uint32 {
+		var ts []uint32
+		for tid := range ix.views {
+			if ix.views[tid].Load().orNil() != nil {
+				ts = append(ts, uint32(tid))
+			}
+		}
+		return ts
+	}
+	all, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	st, err := all.WarmBoundViews(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []*termInfo // every term with postings, most pairs first
+	for i := range all.terms {
+		if all.terms[i].pairs > 0 {
+			order = append(order, &all.terms[i])
+		}
+	}
+	slices.SortFunc(order, func(a, b *termInfo) int { return cmp.Or(cmp.Compare(b.pairs, a.pairs), cmp.Compare(a.id, b.id)) })
+	if st.Terms != len(order) || st.Refused != 0 || st.Bytes != all.ViewBytes() || st.Bytes == 0 {
+		t.Fatalf("warming with ViewDensity 0: %+v for %d terms, %d bytes", st, len(order), all.ViewBytes())
+	}
+	if got := viewed(all); len(got) != len(order) {
+		t.Fatalf("%d terms have views after warming, want %d", len(got), len(order))
+	}
+	// a second warming finds them all built
+	if st2, err := all.WarmBoundViews(context.Background()); err != nil || st2 != st {
+		t.Fatalf("warming again: %+v, %v; want %+v", st2, err, st)
+	}
+
+	// a budget of exactly the three largest terms' views keeps those three
+	var three int64
+	want := make([]uint32, 3)
+	for i, ti := range order[:3] {
+		three += all.views[ti.id].Load().size(ti)
+		want[i] = ti.id
+	}
+	slices.Sort(want)
+	ViewBudget = float64(three) / float64(len(all.postings))
+	some, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer some.Close()
+	st, err = some.WarmBoundViews(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := viewed(some); !slices.Equal(got, want) || st.Terms != 3 || st.Refused != len(order)-3 || st.Bytes != three {
+		t.Fatalf("budget of three views: viewed %v (want %v), %+v, want %d bytes", got, want, st, three)
+	}
+
+	// a context already done builds nothing
+	ViewBudget = 1e9
+	none, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if st, err := none.WarmBoundViews(ctx); !errors.Is(err, context.Canceled) || st.Terms != 0 || none.ViewBytes() != 0 {
+		t.Fatalf("cancelled warming: %+v, %v, %d bytes", st, err, none.ViewBytes())
 	}
 }

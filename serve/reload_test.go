@@ -178,7 +178,8 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newServer(t, Config{Index: ix, OwnsIndex: true, Limits: Limits{Timeout: 30 * time.Second}})
+	// warming the views of each generation served, stopped by the reloads
+	s := newServer(t, Config{Index: ix, OwnsIndex: true, WarmViews: true, Limits: Limits{Timeout: 30 * time.Second}})
 	buildGeneration(t, filepath.Join(root, "b"), contents["B"])
 	ixB, err := index.Open(filepath.Join(root, "b"))
 	if err != nil {

@@ -112,24 +112,31 @@ type Config struct {
 	// where untrusted clients reach the server: it makes every caller
 	// able to trigger a full verification of the index.
 	AdminReload bool
+	// WarmViews builds each generation's bound views in the background as
+	// soon as it is served (index.WarmBoundViews), so that the first exact
+	// and approximate queries do not build them; a reload or Close stops
+	// it after the term it is on.
+	WarmViews bool
 }
 
 // Server is an http.Handler serving one index directory. It serves the
 // generation opened first until Reload switches to the one the directory's
 // CURRENT names then.
 type Server struct {
-	root     string // the index directory (parent of the generations)
-	cur      atomic.Pointer[snapshot]
-	reloadMu sync.Mutex // one reload at a time
-	enc      *model.Encoder
-	docs     *DocStore
-	lim      Limits
-	log      *slog.Logger
-	docTerms int
-	sem      chan struct{}
-	queued   atomic.Int64 // requests waiting for a slot of sem
-	metrics  *metrics
-	mux      *http.ServeMux
+	root      string // the index directory (parent of the generations)
+	cur       atomic.Pointer[snapshot]
+	reloadMu  sync.Mutex // one reload at a time
+	enc       *model.Encoder
+	docs      *DocStore
+	lim       Limits
+	log       *slog.Logger
+	docTerms  int
+	sem       chan struct{}
+	queued    atomic.Int64 // requests waiting for a slot of sem
+	metrics   *metrics
+	mux       *http.ServeMux
+	warmViews bool
+	warming   sync.WaitGroup // the snapshots' warm-up goroutines
 	// adminReload enables POST /admin/reload.
 	adminReload bool
 	closed      bool // Close was called (guarded by reloadMu)
@@ -148,7 +155,8 @@ type snapshot struct {
 	log      *slog.Logger
 	// refs counts one for being the server's current snapshot plus one per
 	// request using it; at zero the snapshot is retired for good.
-	refs atomic.Int64
+	refs     atomic.Int64
+	stopWarm context.CancelFunc // cancels the warm-up, nil without one
 
 	idsOnce sync.Once
 	ids     map[string]uint32 // external -> internal document id, built on first use
@@ -181,6 +189,41 @@ func (s *Server) acquire() *snapshot {
 	}
 }
 
+// warm builds sn's bound views in a goroutine that holds a reference to
+// sn, so that an index the server owns stays open until it is done.
+func (s *Server) warm(sn *snapshot) {
+	if !s.warmViews {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sn.stopWarm = cancel
+	sn.refs.Add(1)
+	s.warming.Add(1)
+	go func() {
+		defer s.warming.Done()
+		defer sn.release()
+		t0 := time.Now()
+		st, err := sn.ix.WarmBoundViews(ctx)
+		switch {
+		case errors.Is(err, context.Canceled):
+			sn.log.Info("bound views: warm-up stopped", "generation", sn.gen, "terms", st.Terms, "mib", float64(st.Bytes)/(1<<20))
+		case err != nil:
+			sn.log.Warn("bound views: warm-up failed", "generation", sn.gen, "err", err)
+		default:
+			sn.log.Info("bound views built", "generation", sn.gen, "terms", st.Terms, "refused", st.Refused,
+				"mib", float64(st.Bytes)/(1<<20), "seconds", time.Since(t0).Seconds())
+		}
+	}()
+}
+
+// retire drops the server's reference to sn, stopping its warm-up.
+func (sn *snapshot) retire() {
+	if sn.stopWarm != nil {
+		sn.stopWarm()
+	}
+	sn.release()
+}
+
 // release drops a reference; the last one closes an index the server
 // opened (the index given in Config stays the caller's to close).
 func (sn *snapshot) release() {
@@ -208,6 +251,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:     newMetrics(),
 		mux:         http.NewServeMux(),
 		adminReload: cfg.AdminReload,
+		warmViews:   cfg.WarmViews,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -215,7 +259,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.checkFingerprint(cfg.Index); err != nil {
 		return nil, err
 	}
-	s.cur.Store(newSnapshot(cfg.Index, cfg.OwnsIndex, s.log))
+	sn := newSnapshot(cfg.Index, cfg.OwnsIndex, s.log)
+	s.warm(sn)
+	s.cur.Store(sn)
 	if s.docTerms <= 0 {
 		s.docTerms = 30
 	}
@@ -279,8 +325,10 @@ func (s *Server) Reload() (ReloadResult, error) {
 		s.metrics.reloads.WithLabelValues("unchanged").Inc()
 		return res, nil
 	}
-	s.cur.Store(newSnapshot(ix, true, s.log))
-	old.release()
+	sn := newSnapshot(ix, true, s.log)
+	s.warm(sn)
+	s.cur.Store(sn)
+	old.retire()
 	s.metrics.reloads.WithLabelValues("ok").Inc()
 	s.metrics.setIndex(ix)
 	res.Generation, res.Reloaded, res.Docs = filepath.Base(ix.Dir()), true, ix.NumDocuments()
@@ -318,14 +366,17 @@ func (s *Server) openCurrent(served string) (*index.Index, error) {
 
 // Close closes the served index, once the requests using it finish, when
 // the server owns it (opened by Reload, or given with Config.OwnsIndex).
-// The server must not serve requests afterwards.
+// It returns once the views' warm-up has stopped, so that the caller may
+// then close an index it owns. The server must not serve requests
+// afterwards.
 func (s *Server) Close() {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	if !s.closed {
 		s.closed = true
-		s.cur.Load().release()
+		s.cur.Load().retire()
 	}
+	s.warming.Wait()
 }
 
 // Registry returns the Prometheus registry of the server's metrics, to add

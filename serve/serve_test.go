@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,6 +57,28 @@ func TestSearchVectorMatchesSearcher(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWarmViews checks that a server with WarmViews builds the bound views
+// of the index it serves, all of them, and reports it.
+func TestWarmViews(t *testing.T) {
+	ix, g := synthIndex(t, 400, "")
+	var logs bytes.Buffer
+	s := newServer(t, Config{Index: ix, WarmViews: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s.warming.Wait()
+	built := ix.ViewBytes()
+	st, err := ix.WarmBoundViews(context.Background())
+	if err != nil || st.Terms == 0 || st.Bytes != built || built == 0 {
+		t.Fatalf("after the server's warm-up: %d bytes, then %+v, %v: want every view built already", built, st, err)
+	}
+	if !strings.Contains(logs.String(), "bound views built") {
+		t.Fatalf("no warm-up in the log:\n%s", logs.String())
+	}
+	code, body, _ := post(t, s, "/v1/search", SearchRequest{Query: Query{Vector: vectorJSON(g.Query(0).Vector)}, K: 10, Mode: "blockmax"})
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	s.Close()
 }
 
 // A filtered search scores the listed documents exactly: it must return the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -72,6 +73,7 @@ func runBenchSearch(args []string) error {
 	switchFrac := fs.Float64("switch-fraction", search.SwitchFraction, "block-max: hand a query over to exhaustive search once the ranges left to visit exceed this fraction of all ranges (search.SwitchFraction; above 1: never)")
 	stageTerms := fs.Int("stage-terms", search.StageTerms, "block-max: terms scored between two checks of a batch's ranges against the threshold (search.StageTerms; 0 = only before the dense terms)")
 	viewDensity := fs.Float64("view-density", index.ViewDensity, "block-max: fraction of the ranges a sparse term must occur in for its range maxima to be laid out densely in memory (index.ViewDensity; above 1: none)")
+	warmViews := fs.Bool("warm-views", false, "block-max: build the bound views before measuring (index.WarmBoundViews, as splade serve does at start) instead of during the first queries")
 	viewBudget := fs.Float64("view-budget", index.ViewBudget, "block-max: memory of those dense maxima, at most this fraction of postings.bin's size (index.ViewBudget)")
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
@@ -175,6 +177,15 @@ func runBenchSearch(args []string) error {
 		bpp := func(b float64) float64 { return b / float64(e.Postings) }
 		fmt.Fprintf(out, "entropy_bits_per_posting\t%.2f\t(order-0 bound of this layout, one table per term: gaps %.2f  maxima %.2f  counts %.2f  docs %.2f  impacts %.2f; stored as is: dense-maxima %.2f  directory %.2f)\n",
 			bpp(e.Total()), bpp(e.Gaps), bpp(e.Maxima), bpp(e.Counts), bpp(e.Docs), bpp(e.Impacts), bpp(e.Dense), bpp(e.Directory))
+		out.Flush()
+	}
+	if *warmViews {
+		t0 := time.Now()
+		st, err := ix.WarmBoundViews(context.Background())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "bound_views_warm_seconds\t%.2f\t(%d terms, %d refused by the budget, %.1f MiB)\n", time.Since(t0).Seconds(), st.Terms, st.Refused, float64(st.Bytes)/(1<<20))
 		out.Flush()
 	}
 	s := search.New(ix)

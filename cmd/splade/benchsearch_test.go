@@ -63,7 +63,7 @@ func TestBenchSearch(t *testing.T) {
 	}
 	f.Close()
 	code, out, errOut = splade(t, nil, "bench-search", "--index", idx, "--query-vectors", qpath, "--rounds", "1",
-		"--modes", "blockmax,seismic", "--query-cuts", "0.7", "--threads", "1,2")
+		"--modes", "blockmax,seismic", "--query-cuts", "0.7", "--threads", "1,2", "--warm-views")
 	if code != 0 {
 		t.Fatalf("own index: exit %d: %s", code, errOut)
 	}
@@ -73,6 +73,9 @@ func TestBenchSearch(t *testing.T) {
 	check(out, "exhaustive", "blockmax", "seismic(hf=0.9,cut=0.7)")
 	if !strings.Contains(out, "bound_views_mib\t") {
 		t.Errorf("own index: no bound_views_mib line:\n%s", out)
+	}
+	if !regexp.MustCompile(`bound_views_warm_seconds\t[0-9.]+\t\([1-9][0-9]* terms, 0 refused`).MatchString(out) {
+		t.Errorf("own index, --warm-views: no bound_views_warm_seconds line with the terms warmed:\n%s", out)
 	}
 
 	for _, tc := range []struct {
