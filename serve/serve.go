@@ -115,7 +115,8 @@ type Config struct {
 	// WarmViews builds each generation's bound views in the background as
 	// soon as it is served (index.WarmBoundViews), so that the first exact
 	// and approximate queries do not build them; a reload or Close stops
-	// it after the term it is on.
+	// it after the term it is on. With an index the caller owns, call
+	// Close before closing the index: Close waits for the warm-up.
 	WarmViews bool
 }
 
