@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,8 @@ that records a vocabulary fingerprint (splade index --model, or
 The approximate defaults keep recall@10 near 0.99 on synthetic SPLADE++-like
 data (BENCHMARKS.md); their scores are exact, only documents may be missed.
 All exact modes return identical rankings and scores. Queries run in parallel.
+Block-max and approx build the index's bound views (in-memory maxima and
+counts of its frequent terms) before a batch of 100 queries or more.
 
 On an index of passages (splade encode --chunk), the run lists k documents,
 each scored by its best passage (MaxP); --passages lists passages instead.
@@ -54,6 +57,13 @@ Examples:
   splade search --index idx --queries q.jsonl --mode seismic --k 10 --heap-factor 0.9 --query-cut 0.5 --output run.trec
   splade search --index idx --queries q.jsonl --fingerprint "$FP" --output -
   splade search --index passage-idx --queries q.jsonl --passages --k 100 --output passages.trec`
+
+// warmMinQueries is the smallest batch for which splade search builds the
+// bound views first: a long batch builds most of them anyway (at 1M, 57 of
+// the 64 MiB after 200 queries), and building them up front spares its
+// first queries that work and the threads waiting on the view lock, where
+// a few queries would pay for views they never use.
+const warmMinQueries = 100
 
 func runSearch(args []string) error {
 	fs := newFlags("search", "--index DIR --queries FILE --output FILE [flags]", searchHelp)
@@ -68,6 +78,7 @@ func runSearch(args []string) error {
 	fwdFinish := fs.Bool("forward-finish", false, "blockmax mode on an index built with --seismic: finish batches through its forward index (same results; faster at 100k-1M synthetic documents, slower at 8.8M: see BENCHMARKS.md)")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: visit at most this many ranges per query (0 = no limit)")
 	threads := fs.Int("threads", 0, "parallel queries (0 = all cores)")
+	warmViews := fs.Bool("warm-views", true, fmt.Sprintf("blockmax and approx modes, batches of %d queries or more: build the index's bound views before the queries (index.WarmBoundViews) instead of during the first ones", warmMinQueries))
 	fp := fs.String("fingerprint", "", "fingerprint of the query encoder; refused if it differs from the index's")
 	tag := fs.String("tag", "splade", "run tag (last column)")
 	passages := fs.Bool("passages", false, "on a passage index: rank passages (ids doc#n) instead of documents by best passage")
@@ -120,6 +131,14 @@ func runSearch(args []string) error {
 		return err
 	}
 	search.ForwardFinish = *fwdFinish
+	if *warmViews && len(qs) >= warmMinQueries && (mode == search.BlockMax || mode == search.Approx) {
+		t0 := time.Now()
+		st, err := ix.WarmBoundViews(context.Background())
+		if err != nil {
+			return err
+		}
+		slog.Info("bound views built", "terms", st.Terms, "refused", st.Refused, "mib", fmt.Sprintf("%.1f", float64(st.Bytes)/(1<<20)), "seconds", fmt.Sprintf("%.2f", time.Since(t0).Seconds()))
+	}
 	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, HeapFactor: *hf, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
 	bar := newProgress(int64(len(qs)), "searching")
 	start := time.Now()

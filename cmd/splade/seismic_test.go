@@ -159,3 +159,48 @@ func TestSeismicTune(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchWarmViews: splade search builds the bound views before a batch
+// of warmMinQueries queries or more in blockmax and approx modes (logged),
+// not with --warm-views=false nor for a smaller batch, with the same run
+// each way, equal to exhaustive search's.
+func TestSearchWarmViews(t *testing.T) {
+	dir := t.TempDir()
+	docs, queries, few := filepath.Join(dir, "d.jsonl"), filepath.Join(dir, "q.jsonl"), filepath.Join(dir, "few.jsonl")
+	if code, _, stderr := splade(t, nil, "synth", "--docs", "2000", "--queries", fmt.Sprint(warmMinQueries), "--output-docs", docs, "--output-queries", queries); code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := splade(t, nil, "synth", "--docs", "2000", "--queries", "5", "--output-docs", filepath.Join(dir, "d5.jsonl"), "--output-queries", few); code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, stderr)
+	}
+	idx := filepath.Join(dir, "idx")
+	if code, _, stderr := splade(t, nil, "index", "--input", docs, "--output", idx); code != 0 {
+		t.Fatalf("index: exit %d: %s", code, stderr)
+	}
+	runs := map[string]string{}
+	for _, tc := range []struct {
+		name, q string
+		args    []string
+		warmed  bool
+	}{
+		{"exhaustive", queries, []string{"--mode", "exhaustive"}, false},
+		{"blockmax", queries, []string{"--mode", "blockmax"}, true},
+		{"blockmax-cold", queries, []string{"--mode", "blockmax", "--warm-views=false"}, false},
+		{"approx", queries, []string{"--mode", "approx"}, true},
+		{"few", few, []string{"--mode", "blockmax"}, false},
+	} {
+		run := filepath.Join(dir, tc.name+".trec")
+		code, _, stderr := splade(t, nil, append([]string{"search", "--index", idx, "--queries", tc.q, "--k", "10", "--output", run}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.name, code, stderr)
+		}
+		if got := strings.Contains(stderr, "bound views built"); got != tc.warmed {
+			t.Errorf("%s: views warmed %v, want %v:\n%s", tc.name, got, tc.warmed, stderr)
+		}
+		b, _ := os.ReadFile(run)
+		runs[tc.name] = string(b)
+	}
+	if runs["exhaustive"] == "" || runs["blockmax"] != runs["exhaustive"] || runs["blockmax-cold"] != runs["exhaustive"] {
+		t.Fatal("block-max runs differ from exhaustive search's")
+	}
+}
