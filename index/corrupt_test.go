@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,23 +172,29 @@ func FuzzIndexFiles(f *testing.F) {
 		if wrap {
 			img = append(makeHeader(fileKinds[target], uint64(len(data)), crc32Checksum(data)), data...)
 		}
-		ix := &Index{dir: gdir}
-		err := ix.parse(func(name string) ([]byte, error) {
-			b := images[name]
-			if name == target {
-				b = img
+		// with the default views, then with every term viewed
+		defer func(d float64) { ViewDensity = d }(ViewDensity)
+		for _, density := range []float64{ViewDensity, 0} {
+			ViewDensity = density
+			ix := &Index{dir: gdir}
+			err := ix.parse(func(name string) ([]byte, error) {
+				b := images[name]
+				if name == target {
+					b = img
+				}
+				return checkHeader(b, fileKinds[name])
+			})
+			if err != nil {
+				return
 			}
-			return checkHeader(b, fileKinds[name])
-		})
-		if err != nil {
-			return
+			exercise(ix)
 		}
-		exercise(ix)
 	})
 }
 
 // exercise touches every read path of an opened index.
 func exercise(ix *Index) {
+	ix.WarmBoundViews(context.Background())
 	var c Cursor
 	var pb PairBlock
 	acc := make([]float64, ix.NumDocs())
