@@ -150,14 +150,14 @@ func (ix *Index) viewEligible(ti *termInfo) bool {
 // WarmStats reports what WarmBoundViews did.
 type WarmStats struct {
 	Terms   int   // terms that have a bound view now
-	Refused int   // terms the budget could not hold
+	Refused int   // terms refused one (the budget could not hold it, or its blocks did not decode)
 	Bytes   int64 // memory all the views hold (ViewBytes)
 }
 
 // WarmBoundViews builds now the bound views that queries would otherwise
 // build on first use, so that the first queries run as fast as later ones
-// (at 8.8M synthetic documents the views' 422 MB took about a tenth of
-// the first 100 exact queries' time). Terms go by decreasing pair count:
+// (at 8.8M synthetic documents the first 100 exact queries took 47.6 ms
+// each while building them, 18.2 ms after a 3.4 s warm-up). Terms go by decreasing pair count:
 // when the budget cannot hold every view, the terms it keeps are the ones
 // that cost the most to decode, not the first ones queried. It returns
 // early, with ctx's error, once ctx is done; queries may run meanwhile,

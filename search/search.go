@@ -418,6 +418,22 @@ func (s *Searcher) exhaustive(sc *scratch) error {
 	return nil
 }
 
+// boundScale is K of the integer range bounds that Block-Max Pruning and
+// MaxScore add up (index.AddBounds): the terms of qts weigh
+// boundWeight(w, K) each, rounded up so that bound x RangeScale / K never
+// falls below a score, and their sum over levels up to 255 stays below
+// 2^32.
+func boundScale(qts []qterm) float64 {
+	var wsum float64
+	for _, qt := range qts {
+		wsum += float64(qt.w)
+	}
+	return float64(math.MaxUint32) / 255 / (wsum + float64(len(qts)))
+}
+
+// boundWeight is a query weight w in the units of boundScale's K.
+func boundWeight(w float32, K float64) uint32 { return uint32(math.Ceil(float64(w) * K)) }
+
 // maxScore is exact document-at-a-time MaxScore, helped by the range
 // bounds of Block-Max Pruning: the essential cursors jump over ranges
 // whose bound misses the threshold, and a candidate is dropped once its
@@ -472,12 +488,8 @@ func (s *Searcher) maxScore(sc *scratch) error {
 	ub, neUB := sc.ub, sc.neUB
 	defer clear(ub)
 	defer clear(neUB)
-	var wsum float64
-	for _, qt := range sc.terms {
-		wsum += float64(qt.w)
-	}
-	K := float64(math.MaxUint32) / 255 / (wsum + float64(n))
-	W := func(p int) uint32 { return uint32(math.Ceil(float64(sc.terms[p].w) * K)) }
+	K := boundScale(sc.terms)
+	W := func(p int) uint32 { return boundWeight(sc.terms[p].w, K) }
 	for p := range sc.terms {
 		if err := ix.AddBounds(sc.terms[p].t, W(p), ub, &sc.pb, nil); err != nil {
 			return err
@@ -629,18 +641,14 @@ func (s *Searcher) bmp(sc *scratch, k int, alpha, cut float64, maxRanges int) er
 	sc.memo.Reset()
 	sc.arena.Reset()
 	bterms := s.pruneQuery(sc, cut)
-	var wsum float64
-	for _, qt := range bterms {
-		wsum += float64(qt.w)
-	}
-	K := float64(math.MaxUint32) / 255 / (wsum + float64(len(bterms)))
+	K := boundScale(bterms)
 	sc.kpTerms = sc.kpTerms[:0]
 	for len(sc.known) < len(bterms) {
 		sc.known = append(sc.known, index.KnownPairs{})
 	}
 	sc.bW = sc.bW[:0]
 	for i, qt := range bterms {
-		W := uint32(math.Ceil(float64(qt.w) * K))
+		W := boundWeight(qt.w, K)
 		sc.bW = append(sc.bW, W)
 		sc.kpTerms = append(sc.kpTerms, qt.t)
 		sc.known[i].SetCountMemo(&sc.memo)
