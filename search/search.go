@@ -43,12 +43,13 @@
 //     query term, so the scores returned are exact; only documents may be
 //     missed.
 //   - Seismic: approximate search over the index's optional Seismic
-//     structure (index.Seismic; Bruch et al., SIGIR 2024): each query term
-//     of the cut visits the blocks of its largest postings by the score
-//     of their summaries, skipping a block whose summary score misses
-//     HeapFactor x the k-th score, and scores the documents of the others
-//     through a forward index (see seismic.go). Its cost barely grows
-//     with the collection, where every other mode's does.
+//     structure (index.Seismic; Bruch et al., SIGIR 2024): the blocks of
+//     the largest postings of the query terms of the cut are visited in
+//     one order, by the score of their summaries, until a summary score
+//     misses HeapFactor x the k-th score; the documents of the visited
+//     blocks are scored through a forward index (see seismic.go). Its
+//     cost barely grows with the collection, where every other mode's
+//     does.
 //
 // On an index of passages (index.Index.HasPassages), every mode returns
 // documents scored by their best passage (MaxP; see maxp.go), exactly for

@@ -44,6 +44,53 @@ func TestSeismicExactSettings(t *testing.T) {
 	}
 }
 
+// TestSeismicEstimateTie: two documents whose float32 estimates are equal
+// while their exact scores differ in the last bits (255 + (1+2^-23) against
+// 254 + 2(1+2^-23)) must come out in their exact order: the estimates only
+// choose which documents are scored exactly, with a margin that keeps both.
+func TestSeismicEstimateTie(t *testing.T) {
+	docs := []sparse.Record{
+		{ID: "a", Vector: sparse.Vector{Terms: []string{"x", "y"}, Weights: []float32{255, 1}}},
+		{ID: "b", Vector: sparse.Vector{Terms: []string{"x", "y"}, Weights: []float32{254, 2}}},
+		{ID: "c", Vector: sparse.Vector{Terms: []string{"x", "z"}, Weights: []float32{3, 200}}},
+	}
+	ix := buildIndex(t, docs, index.BuildOptions{})
+	if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: ix.NumDocs(), BlockSize: 8, SummaryMass: 1}); err != nil {
+		t.Fatal(err)
+	}
+	q := sparse.Vector{Terms: []string{"x", "y"}, Weights: []float32{1, math.Nextafter32(1, 2)}}
+	s := New(ix)
+	want, err := s.Search(q, Options{K: 1, Mode: Exhaustive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 1 || ix.DocID(want[0].Doc) != "b" {
+		t.Fatalf("exhaustive: %+v, want document b first", want)
+	}
+	qw := make([]float32, ix.NumTerms())
+	for i, term := range q.Terms {
+		id, _ := ix.Lookup(term)
+		qw[id] = q.Weights[i]
+	}
+	fwd := ix.ForwardIndex()
+	if ea, eb := fwd.DocScore(0, qw), fwd.DocScore(1, qw); ea != eb || ix.DocID(0) != "a" {
+		t.Fatalf("the test needs a (doc 0) and b estimated alike: %v, %v", ea, eb)
+	}
+	for _, k := range []int{1, 2} {
+		want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Search(q, Options{K: k, Mode: Seismic, QueryCut: 1, HeapFactor: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := sameHits(got, want); d != "" {
+			t.Fatalf("k=%d: seismic differs from exhaustive: %s", k, d)
+		}
+	}
+}
+
 // TestSeismicApproximate: with pruned postings and summaries, every hit
 // still carries its exact score, hits come best first, and recall falls
 // as the heap factor rises.
