@@ -29,19 +29,26 @@ func TestSeismicExactSettings(t *testing.T) {
 	for qi := 0; qi < 40; qi++ {
 		q := randomVector(r, 1500, 1+r.IntN(50))
 		for _, k := range []int{1, 10, 100} {
-			want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Search(q, Options{K: k, Mode: Seismic, QueryCut: 1, HeapFactor: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := sameHits(got, want); d != "" {
+			if d := exactSeismicDiff(t, s, q, k); d != "" {
 				t.Fatalf("query %d k=%d: seismic differs from exhaustive: %s", qi, k, d)
 			}
 		}
 	}
+}
+
+// exactSeismicDiff compares Seismic search at exact settings (every query
+// term, heap factor 1) with exhaustive search for q at k: "" when equal.
+func exactSeismicDiff(t *testing.T, s *Searcher, q sparse.Vector, k int) string {
+	t.Helper()
+	want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Search(q, Options{K: k, Mode: Seismic, QueryCut: 1, HeapFactor: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sameHits(got, want)
 }
 
 // TestSeismicEstimateTie: two documents whose float32 estimates are equal
@@ -77,15 +84,7 @@ func TestSeismicEstimateTie(t *testing.T) {
 		t.Fatalf("the test needs a (doc 0) and b estimated alike: %v, %v", ea, eb)
 	}
 	for _, k := range []int{1, 2} {
-		want, err := s.Search(q, Options{K: k, Mode: Exhaustive})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := s.Search(q, Options{K: k, Mode: Seismic, QueryCut: 1, HeapFactor: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := sameHits(got, want); d != "" {
+		if d := exactSeismicDiff(t, s, q, k); d != "" {
 			t.Fatalf("k=%d: seismic differs from exhaustive: %s", k, d)
 		}
 	}
