@@ -9,7 +9,7 @@ import (
 // when Options.HeapFactor or Options.QueryCut is 0. With
 // index.DefaultSeismicOptions they keep recall@10 near 0.99 on 1M
 // synthetic SPLADE++-like documents (40-60x the speed of exhaustive
-// search; heap factor 1: 61-75x at 0.98) and 0.92-0.97 with real SPLADE++
+// search; heap factor 1: 86-92x at 0.973) and 0.92-0.97 with real SPLADE++
 // vectors of another domain (splade bench-search --modes seismic;
 // BENCHMARKS.md).
 const (
