@@ -829,7 +829,7 @@ func (ix *Index) readSeismic() (*Seismic, error) {
 	}
 	crc := crc32.New(castagnoli)
 	r := bufio.NewReaderSize(io.TeeReader(f, crc), 1<<20)
-	sm, err := parseSeismic(r, uint64(st.Size()-headerSize), ix.NumDocs(), ix.NumTerms())
+	sm, err := parseSeismic(r, uint64(st.Size()-headerSize), ix.NumDocs(), ix.NumTerms(), hostLittle)
 	if err != nil {
 		// a damaged file is reported as such, before what the damage broke
 		io.Copy(io.Discard, r)
@@ -847,8 +847,9 @@ func (ix *Index) readSeismic() (*Seismic, error) {
 // from r; every offset is checked to be in order and in bounds and every
 // id against the index, so that a corrupted file is an error and never an
 // out-of-range access. Counts are checked against n before anything is
-// allocated.
-func parseSeismic(r io.Reader, n uint64, nd, nt int) (*Seismic, error) {
+// allocated. direct reads the arrays straight into memory (readInts; on a
+// little-endian host).
+func parseSeismic(r io.Reader, n uint64, nd, nt int, direct bool) (*Seismic, error) {
 	if n < seismicHead {
 		return nil, fmt.Errorf("payload of %d bytes, shorter than its %d-byte head", n, seismicHead)
 	}
@@ -880,48 +881,32 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int) (*Seismic, error) {
 		return nil, fmt.Errorf("payload of %d bytes, its counts need %d", n, want)
 	}
 	sm := &Seismic{Options: o, numTerms: nt}
-	buf := make([]byte, 1<<16)
-	var rerr error
-	// read fills out from the stream in chunks, w bytes per element
-	read := func(count uint64, w int, put func(i int, b []byte)) {
-		for i := uint64(0); i < count && rerr == nil; {
-			k := min(count-i, uint64(len(buf)/w))
-			b := buf[:k*uint64(w)]
-			if _, err := io.ReadFull(r, b); err != nil {
-				rerr = err
-				return
-			}
-			for j := uint64(0); j < k; j++ {
-				put(int(i+j), b[j*uint64(w):])
-			}
-			i += k
-		}
-	}
 	sm.docOff = make([]uint64, nd+1)
-	read(uint64(nd)+1, 8, func(i int, b []byte) { sm.docOff[i] = le.Uint64(b) })
-	u32s := func(count uint64) []uint32 {
-		out := make([]uint32, count)
-		read(count, 4, func(i int, b []byte) { out[i] = le.Uint32(b) })
-		return out
-	}
-	u16s := func(count uint64) []uint16 {
-		out := make([]uint16, count)
-		read(count, 2, func(i int, b []byte) { out[i] = le.Uint16(b) })
-		return out
-	}
-	sm.termBlk = u32s(uint64(nt) + 1)
-	sm.blkOff = u32s(NB + 1)
-	sm.sumOff = u32s(NB + 1)
-	sm.blkDocs = u32s(K)
-	sm.fwdTerm = u16s(F)
-	sm.sumTerm = u16s(S)
+	sm.termBlk = make([]uint32, nt+1)
+	sm.blkOff = make([]uint32, NB+1)
+	sm.sumOff = make([]uint32, NB+1)
+	sm.blkDocs = make([]uint32, K)
+	sm.fwdTerm = make([]uint16, F)
+	sm.sumTerm = make([]uint16, S)
 	sm.fwdImp = make([]uint8, F)
 	sm.sumVal = make([]uint8, S)
-	if rerr == nil {
-		_, rerr = io.ReadFull(r, sm.fwdImp)
+	rerr := readInts(r, sm.docOff, direct)
+	for _, a := range [][]uint32{sm.termBlk, sm.blkOff, sm.sumOff, sm.blkDocs} {
+		if rerr == nil {
+			rerr = readInts(r, a, direct)
+		}
 	}
-	if rerr == nil {
-		_, rerr = io.ReadFull(r, sm.sumVal)
+	for _, a := range [][]uint16{sm.fwdTerm, sm.sumTerm} {
+		if rerr == nil {
+			rerr = readInts(r, a, direct)
+		}
+	}
+	for _, a := range [][]uint8{sm.fwdImp, sm.sumVal} {
+		for len(a) > 0 && rerr == nil {
+			k := min(len(a), readChunk)
+			_, rerr = io.ReadFull(r, a[:k])
+			a = a[k:]
+		}
 	}
 	if rerr != nil {
 		return nil, fmt.Errorf("reading the payload: %w", rerr)

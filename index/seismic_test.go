@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -261,7 +262,7 @@ func TestSeismicErrors(t *testing.T) {
 	}
 	// a valid payload, then each kind of crafted damage
 	good := encodeSeismic(t, sm, ix)
-	if _, err := parseSeismic(bytes.NewReader(good), uint64(len(good)), ix.NumDocs(), ix.NumTerms()); err != nil {
+	if _, err := parseSeismic(bytes.NewReader(good), uint64(len(good)), ix.NumDocs(), ix.NumTerms(), hostLittle); err != nil {
 		t.Fatal(err)
 	}
 	for name, damage := range map[string]func(p []byte){
@@ -280,7 +281,7 @@ func TestSeismicErrors(t *testing.T) {
 	} {
 		p := slices.Clone(good)
 		damage(p)
-		if _, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms()); err == nil {
+		if _, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms(), hostLittle); err == nil {
 			t.Errorf("%s damaged: accepted", name)
 		}
 	}
@@ -330,7 +331,12 @@ func FuzzParseSeismic(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)-1])
 	f.Fuzz(func(t *testing.T, p []byte) {
-		sm, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms())
+		sm, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms(), hostLittle)
+		// the portable decoding must read the same structure, or fail alike
+		sp, perr := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms(), false)
+		if fmt.Sprint(err) != fmt.Sprint(perr) || !reflect.DeepEqual(sm, sp) {
+			t.Fatalf("direct and portable reads differ: %v / %v", err, perr)
+		}
 		if err != nil {
 			return
 		}
@@ -542,5 +548,49 @@ func TestWithSummaryMass(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(small.Dir(), fileSeismic)); !os.IsNotExist(err) {
 		t.Errorf("a refused structure left %s (%v)", fileSeismic, err)
+	}
+}
+
+// TestReadInts: reading little-endian integers straight into memory gives
+// the portable decoding's values, for each width and for lengths around
+// the read chunks, and both fail on a short input.
+func TestReadInts(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	raw := make([]byte, 3*readChunk+24)
+	for i := range raw {
+		raw[i] = byte(r.IntN(256))
+	}
+	read := map[string]func(b []byte, direct bool) (any, error){
+		"uint16": func(b []byte, direct bool) (any, error) {
+			d := make([]uint16, (len(b)+1)/2)
+			return d, readInts(bytes.NewReader(b), d, direct)
+		},
+		"uint32": func(b []byte, direct bool) (any, error) {
+			d := make([]uint32, (len(b)+3)/4)
+			return d, readInts(bytes.NewReader(b), d, direct)
+		},
+		"uint64": func(b []byte, direct bool) (any, error) {
+			d := make([]uint64, (len(b)+7)/8)
+			return d, readInts(bytes.NewReader(b), d, direct)
+		},
+	}
+	for _, n := range []int{8, readChunk, readChunk + 8, 3*readChunk + 24} {
+		for name, f := range read {
+			d, derr := f(raw[:n], hostLittle)
+			p, perr := f(raw[:n], false)
+			if derr != nil || perr != nil || !reflect.DeepEqual(d, p) {
+				t.Fatalf("%s, %d bytes: direct and portable reads differ (%v, %v)", name, n, derr, perr)
+			}
+			// one byte short: the last entry cannot be read
+			for _, direct := range []bool{hostLittle, false} {
+				if _, err := f(raw[:n-1], direct); err == nil {
+					t.Fatalf("%s, %d bytes less one, direct %v: no error", name, n, direct)
+				}
+			}
+		}
+	}
+	got := make([]uint32, 2)
+	if err := readInts(bytes.NewReader([]byte{1, 0, 0, 0, 0, 1, 0, 0}), got, hostLittle); err != nil || got[0] != 1 || got[1] != 256 {
+		t.Fatalf("read %v, %v; want [1 256] (little-endian)", got, err)
 	}
 }
