@@ -15,13 +15,13 @@ var hostLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // the caches, large enough that reads stay few.
 const readChunk = 256 << 10
 
-// readInts fills dst with little-endian integers read from r. With direct
+// readInts fills dst with little-endian integers (or bytes) read from r. With direct
 // (a little-endian host) it reads the bytes straight into dst's memory, a
 // chunk at a time, instead of decoding each entry: seismic.bin's arrays
 // hold hundreds of millions of entries at 1M documents (BENCHMARKS.md,
 // session 11). Without, it decodes chunk by chunk: the portable path,
 // which the tests compare it with.
-func readInts[T uint16 | uint32 | uint64](r io.Reader, dst []T, direct bool) error {
+func readInts[T uint8 | uint16 | uint32 | uint64](r io.Reader, dst []T, direct bool) error {
 	if len(dst) == 0 {
 		return nil
 	}
@@ -45,6 +45,8 @@ func readInts[T uint16 | uint32 | uint64](r io.Reader, dst []T, direct bool) err
 			return err
 		}
 		switch d := any(dst[i : i+k]).(type) {
+		case []uint8:
+			copy(d, b)
 		case []uint16:
 			for j := range d {
 				d[j] = binary.LittleEndian.Uint16(b[2*j:])

@@ -902,10 +902,8 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int, direct bool) (*Seismic, err
 		}
 	}
 	for _, a := range [][]uint8{sm.fwdImp, sm.sumVal} {
-		for len(a) > 0 && rerr == nil {
-			k := min(len(a), readChunk)
-			_, rerr = io.ReadFull(r, a[:k])
-			a = a[k:]
+		if rerr == nil {
+			rerr = readInts(r, a, direct)
 		}
 	}
 	if rerr != nil {
