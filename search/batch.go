@@ -60,7 +60,11 @@ func (s *Searcher) SearchBatch(queries []sparse.Record, opt Options, threads int
 				if stop || i >= len(queries) {
 					return
 				}
-				hits, err := s.run(sc, queries[i].Vector, opt)
+				q, err := s.Resolve(queries[i].Vector)
+				var hits []Hit
+				if err == nil {
+					hits, err = s.run(sc, q, opt)
+				}
 				if err != nil {
 					errs[i] = fmt.Errorf("query %q: %w", queries[i].ID, err)
 					mu.Lock()

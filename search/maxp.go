@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/splade-go/splade/index"
-	"github.com/splade-go/splade/sparse"
 )
 
 // Documents scored by their best passage (MaxP, Dai and Callan, SIGIR
@@ -28,7 +27,7 @@ import (
 
 // run is the searcher's entry point: documents by MaxP on a passage index
 // (unless opt.Passages), the query processor's ranking otherwise.
-func (s *Searcher) run(sc *scratch, q sparse.Vector, opt Options) ([]Hit, error) {
+func (s *Searcher) run(sc *scratch, q Query, opt Options) ([]Hit, error) {
 	if opt.Passages || !s.ix.HasPassages() {
 		return s.search(sc, q, opt)
 	}

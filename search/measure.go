@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -19,6 +20,9 @@ type Timing struct {
 	// its own work, without the time other processes held the core.
 	CPU  []time.Duration
 	Wall time.Duration // whole batch
+	// Resolve is the time Resolve took for all the queries, before the
+	// timed runs: processors take term ids, as PISA's and Seismic's do.
+	Resolve time.Duration
 }
 
 // CPUMean returns the mean CPU time per query.
@@ -66,6 +70,15 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 		threads = runtime.GOMAXPROCS(0)
 	}
 	t := Timing{Hits: make([][]Hit, len(queries)), Latencies: make([]time.Duration, len(queries)), CPU: make([]time.Duration, len(queries))}
+	qs := make([]Query, len(queries))
+	r0 := time.Now()
+	for i, r := range queries {
+		var err error
+		if qs[i], err = s.Resolve(r.Vector); err != nil {
+			return Timing{}, fmt.Errorf("query %q: %w", r.ID, err)
+		}
+	}
+	t.Resolve = time.Since(r0)
 	errs := make([]error, len(queries))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -85,7 +98,7 @@ func (s *Searcher) Measure(queries []sparse.Record, opt Options, threads int) (T
 					return
 				}
 				c0, q0 := cputime.ThreadNanos(), time.Now()
-				t.Hits[i], errs[i] = s.run(sc, queries[i].Vector, opt)
+				t.Hits[i], errs[i] = s.run(sc, qs[i], opt)
 				t.Latencies[i] = time.Since(q0)
 				t.CPU[i] = time.Duration(cputime.ThreadNanos() - c0)
 			}

@@ -267,7 +267,60 @@ func (s *Searcher) validate(opt *Options) error {
 // passage index, documents by their best passage: see maxp.go). Terms
 // not in the index are ignored; repeated terms add their weights; zero
 // weights are ignored; negative or non-finite weights are an error.
-func (s *Searcher) Search(q sparse.Vector, opt Options) ([]Hit, error) {
+func (s *Searcher) Search(v sparse.Vector, opt Options) ([]Hit, error) {
+	q, err := s.Resolve(v)
+	if err != nil {
+		return nil, err
+	}
+	return s.SearchQuery(q, opt)
+}
+
+// Query is a query over the index's term ids, as Resolve makes it of a
+// sparse.Vector: the form query processors take, as in PISA and Seismic.
+// Resolving once costs ~7 us of string lookups for a ~45-term query, out of
+// cache: a tenth of an approximate query at 100k documents. Terms may
+// repeat (their weights add); zero weights are ignored.
+type Query struct {
+	Terms   []uint32
+	Weights []float32
+}
+
+// Resolve maps a vector's terms to the index's ids: terms not in the index
+// are dropped, zero weights too; negative or non-finite weights, or more
+// than MaxQueryTerms terms, are an error.
+func (s *Searcher) Resolve(v sparse.Vector) (Query, error) {
+	if len(v.Terms) != len(v.Weights) {
+		return Query{}, fmt.Errorf("query has %d terms but %d weights", len(v.Terms), len(v.Weights))
+	}
+	if len(v.Terms) > MaxQueryTerms {
+		return Query{}, fmt.Errorf("query has %d terms, more than %d", len(v.Terms), MaxQueryTerms)
+	}
+	q := Query{Terms: make([]uint32, 0, len(v.Terms)), Weights: make([]float32, 0, len(v.Terms))}
+	for i, term := range v.Terms {
+		w := v.Weights[i]
+		if err := checkWeight(w); err != nil {
+			return Query{}, fmt.Errorf("query term %q %w", term, err)
+		}
+		if w == 0 {
+			continue
+		}
+		if t, ok := s.ix.Lookup(term); ok {
+			q.Terms = append(q.Terms, t)
+			q.Weights = append(q.Weights, w)
+		}
+	}
+	return q, nil
+}
+
+func checkWeight(w float32) error {
+	if w < 0 || math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+		return fmt.Errorf("has weight %v (weights must be finite and >= 0)", w)
+	}
+	return nil
+}
+
+// SearchQuery is Search for a query already resolved to term ids.
+func (s *Searcher) SearchQuery(q Query, opt Options) ([]Hit, error) {
 	if err := s.validate(&opt); err != nil {
 		return nil, err
 	}
@@ -276,7 +329,7 @@ func (s *Searcher) Search(q sparse.Vector, opt Options) ([]Hit, error) {
 	return s.run(sc, q, opt)
 }
 
-func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, error) {
+func (s *Searcher) search(sc *scratch, q Query, opt Options) ([]Hit, error) {
 	if err := s.prepare(sc, q); err != nil {
 		return nil, err
 	}
@@ -314,7 +367,7 @@ func (s *Searcher) search(sc *scratch, q sparse.Vector, opt Options) ([]Hit, err
 }
 
 // prepare fills sc.terms (in the score order) and sc.qw.
-func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
+func (s *Searcher) prepare(sc *scratch, q Query) error {
 	if len(q.Terms) != len(q.Weights) {
 		return fmt.Errorf("query has %d terms but %d weights", len(q.Terms), len(q.Weights))
 	}
@@ -322,20 +375,21 @@ func (s *Searcher) prepare(sc *scratch, q sparse.Vector) error {
 		return fmt.Errorf("query has %d terms, more than %d", len(q.Terms), MaxQueryTerms)
 	}
 	sc.terms = sc.terms[:0]
-	for i, term := range q.Terms {
+	nt := uint32(s.ix.NumTerms())
+	for i, t := range q.Terms {
 		w := q.Weights[i]
-		if w < 0 || math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+		err := checkWeight(w)
+		if err == nil && t >= nt {
+			err = fmt.Errorf("is not a term of the index (%d terms)", nt)
+		}
+		if err != nil {
 			for _, qt := range sc.terms {
 				sc.qw[qt.t] = 0
 			}
 			sc.terms = sc.terms[:0]
-			return fmt.Errorf("query term %q has weight %v (weights must be finite and >= 0)", term, w)
+			return fmt.Errorf("query term id %d %w", t, err)
 		}
 		if w == 0 {
-			continue
-		}
-		t, ok := s.ix.Lookup(term)
-		if !ok {
 			continue
 		}
 		if sc.qw[t] == 0 {

@@ -462,6 +462,58 @@ func TestQueryHandling(t *testing.T) {
 	}
 }
 
+// TestSearchQuery: a query resolved to term ids once (Resolve) gets the
+// hits of its vector in every mode; bad ids and weights are refused and
+// leave the scratch clean.
+func TestSearchQuery(t *testing.T) {
+	docs := randomCorpus(800, 300, 7)
+	ix := buildIndex(t, docs, index.BuildOptions{})
+	s := New(ix)
+	v := sparse.Vector{Terms: []string{"w00004", "nope", "w00009", "w00004", "w00017", "w00002"}, Weights: []float32{1, 3, 0.5, 0.25, 0, 2}}
+	q, err := s.Resolve(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Terms) != 4 || len(q.Weights) != 4 {
+		t.Fatalf("resolved %v: want the 4 known terms of non-zero weight", q)
+	}
+	for _, m := range []Mode{Exhaustive, MaxScore, BlockMax, Approx} {
+		want, err := s.Search(v, Options{K: 10, Mode: m})
+		if err != nil || len(want) != 10 {
+			t.Fatalf("%v: %d hits, %v", m, len(want), err)
+		}
+		got, err := s.SearchQuery(q, Options{K: 10, Mode: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := sameHits(got, want); d != "" {
+			t.Fatalf("%v: %s", m, d)
+		}
+	}
+	base, _ := s.SearchQuery(q, Options{K: 10})
+	for _, tc := range []struct {
+		name string
+		q    Query
+		want string
+	}{
+		{"id beyond the index", Query{Terms: []uint32{q.Terms[0], uint32(ix.NumTerms())}, Weights: []float32{1, 1}}, "not a term of the index"},
+		{"negative weight", Query{Terms: []uint32{q.Terms[0], q.Terms[1]}, Weights: []float32{1, -2}}, "finite and >= 0"},
+		{"infinite weight", Query{Terms: []uint32{q.Terms[0]}, Weights: []float32{float32(math.Inf(1))}}, "finite and >= 0"},
+		{"mismatched lengths", Query{Terms: []uint32{q.Terms[0]}}, "weights"},
+		{"too many terms", Query{Terms: make([]uint32, MaxQueryTerms+1), Weights: make([]float32, MaxQueryTerms+1)}, "more than"},
+	} {
+		if _, err := s.SearchQuery(tc.q, Options{K: 10}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if got, _ := s.SearchQuery(q, Options{K: 10}); sameHits(got, base) != "" {
+		t.Fatal("hits changed after refused queries: scratch not cleared")
+	}
+	if _, err := s.Resolve(sparse.Vector{Terms: []string{"w00001", "w00002"}, Weights: []float32{1, float32(math.NaN())}}); err == nil || !strings.Contains(err.Error(), `"w00002"`) {
+		t.Fatalf("NaN weight: error %v, want it to name the term", err)
+	}
+}
+
 // TestHugeQuery: a 100k-term query (mostly unknown terms) is handled
 // without blowup and agrees across modes.
 func TestHugeQuery(t *testing.T) {
