@@ -114,6 +114,8 @@ type Seismic struct {
 	sumOff   []uint32 // block b's summary: sumTerm/sumVal[sumOff[b]:sumOff[b+1]]
 	sumTerm  []uint16
 	sumVal   []uint8
+	nbK      int      // neighbours per document (0: no graph)
+	nbs      []uint32 // document d's neighbours: nbs[d*nbK:(d+1)*nbK]
 }
 
 // TermBlocks returns the blocks of term t, [lo, hi).
@@ -135,9 +137,52 @@ func (sm *Seismic) Doc(d uint32) ([]uint16, []uint8) {
 	return sm.fwdTerm[lo:hi], sm.fwdImp[lo:hi]
 }
 
+// MaxNeighbors bounds the neighbours per document of a Seismic
+// structure's graph (WithNeighbors).
+const MaxNeighbors = 255
+
+// NeighborsPerDoc returns how many neighbours per document the structure's
+// graph holds (0: it has none).
+func (sm *Seismic) NeighborsPerDoc() int { return sm.nbK }
+
+// Neighbors returns document d's neighbours, most similar first; a list
+// with fewer true neighbours is padded with d itself.
+func (sm *Seismic) Neighbors(d uint32) []uint32 {
+	return sm.nbs[int(d)*sm.nbK : int(d+1)*sm.nbK]
+}
+
+// WithNeighbors returns a copy of sm (sharing its arrays) with a κ-NN
+// graph over its documents: nbs holds k neighbours per document, document
+// d's at nbs[d*k:(d+1)*k], most similar first, padded with d itself.
+// Seismic search scores the neighbours of its best documents (Bruch et
+// al., CIKM 2024, "Pairing clustered inverted indexes with κ-NN graphs"):
+// documents whose blocks were skipped are found through similar documents
+// that were scored. k = 0 drops the graph.
+func (sm *Seismic) WithNeighbors(nbs []uint32, k int) (*Seismic, error) {
+	nd := len(sm.docOff) - 1
+	if k < 0 || k > MaxNeighbors {
+		return nil, fmt.Errorf("seismic: %d neighbours per document, want 0 to %d", k, MaxNeighbors)
+	}
+	if len(nbs) != nd*k {
+		return nil, fmt.Errorf("seismic: %d neighbour ids for %d documents x %d", len(nbs), nd, k)
+	}
+	for i, d := range nbs {
+		if int(d) >= nd {
+			return nil, fmt.Errorf("seismic: neighbour %d of document %d is %d, beyond the %d documents", i%k, i/k, d, nd)
+		}
+	}
+	c := *sm
+	c.nbK, c.nbs = k, nbs
+	if k == 0 {
+		c.nbs = nil
+	}
+	return &c, nil
+}
+
 // SeismicStats describe a Seismic structure.
 type SeismicStats struct {
 	Blocks, KeptPostings, SummaryEntries, ForwardEntries int64
+	Neighbors                                            int   // per document (0: no graph)
 	Bytes                                                int64 // seismic.bin, header included
 }
 
@@ -145,8 +190,8 @@ type SeismicStats struct {
 func (sm *Seismic) Stats() SeismicStats {
 	return SeismicStats{
 		Blocks: int64(len(sm.blkOff) - 1), KeptPostings: int64(len(sm.blkDocs)),
-		SummaryEntries: int64(len(sm.sumTerm)), ForwardEntries: int64(len(sm.fwdTerm)),
-		Bytes: headerSize + int64(seismicPayload(len(sm.docOff)-1, sm.numTerms, uint64(len(sm.fwdTerm)), uint64(len(sm.blkOff)-1), uint64(len(sm.blkDocs)), uint64(len(sm.sumTerm)))),
+		SummaryEntries: int64(len(sm.sumTerm)), ForwardEntries: int64(len(sm.fwdTerm)), Neighbors: sm.nbK,
+		Bytes: headerSize + int64(seismicPayload(len(sm.docOff)-1, sm.numTerms, uint64(len(sm.fwdTerm)), uint64(len(sm.blkOff)-1), uint64(len(sm.blkDocs)), uint64(len(sm.sumTerm)), sm.nbK)),
 	}
 }
 
@@ -156,10 +201,10 @@ const fileSeismic = "seismic.bin"
 const seismicHead = 64
 
 // seismicPayload is the size of seismic.bin's payload for nd documents,
-// nt terms, F forward entries, NB blocks, K kept postings and S summary
-// entries (docs/index-format.md).
-func seismicPayload(nd, nt int, F, NB, K, S uint64) uint64 {
-	return seismicHead + 8*uint64(nd+1) + 4*uint64(nt+1) + 8*(NB+1) + 4*K + 3*F + 3*S
+// nt terms, F forward entries, NB blocks, K kept postings, S summary
+// entries and nb neighbours per document (docs/index-format.md).
+func seismicPayload(nd, nt int, F, NB, K, S uint64, nb int) uint64 {
+	return seismicHead + 8*uint64(nd+1) + 4*uint64(nt+1) + 8*(NB+1) + 4*K + 3*F + 3*S + 4*uint64(nd)*uint64(nb)
 }
 
 // BuildSeismic builds the Seismic structure of ix in memory (Lambda 0:
@@ -685,8 +730,12 @@ func (ix *Index) ServeSeismic(sm *Seismic) error {
 const seismicKind = "SEIS"
 
 // seismicClustered is the flag (payload offset 56) of blocks cut from
-// clusters (SeismicOptions.Cluster).
-const seismicClustered = 1
+// clusters (SeismicOptions.Cluster); the flags' bits 8-15 hold the
+// neighbours per document of the graph (0: none).
+const (
+	seismicClustered = 1
+	seismicNbShift   = 8
+)
 
 func (sm *Seismic) write(fw *fileWriter, ix *Index) error {
 	head := make([]byte, seismicHead)
@@ -700,9 +749,11 @@ func (sm *Seismic) write(fw *fileWriter, ix *Index) error {
 	le.PutUint64(head[32:], uint64(len(sm.blkOff)-1))
 	le.PutUint64(head[40:], uint64(len(sm.blkDocs)))
 	le.PutUint64(head[48:], uint64(len(sm.sumTerm)))
+	var flags uint64
 	if sm.Options.Cluster {
-		le.PutUint64(head[56:], seismicClustered)
+		flags |= seismicClustered
 	}
+	le.PutUint64(head[56:], flags|uint64(sm.nbK)<<seismicNbShift)
 	if _, err := fw.Write(head); err != nil {
 		return err
 	}
@@ -746,8 +797,15 @@ func (sm *Seismic) write(fw *fileWriter, ix *Index) error {
 	if _, err := fw.Write(sm.fwdImp); err != nil {
 		return err
 	}
-	_, err := fw.Write(sm.sumVal)
-	return err
+	if _, err := fw.Write(sm.sumVal); err != nil {
+		return err
+	}
+	for _, v := range sm.nbs {
+		if err := put(4, func(b []byte) []byte { return le.AppendUint32(b, v) }); err != nil {
+			return err
+		}
+	}
+	return flush()
 }
 
 // Seismic returns the index's Seismic structure, read from seismic.bin
@@ -865,22 +923,21 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int, direct bool) (*Seismic, err
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	switch f := le.Uint64(p[56:]); f {
-	case 0:
-	case seismicClustered:
-		o.Cluster = true
-	default:
+	flags := le.Uint64(p[56:])
+	if f := flags &^ (seismicClustered | MaxNeighbors<<seismicNbShift); f != 0 {
 		return nil, fmt.Errorf("unknown flags %#x", f)
 	}
+	o.Cluster = flags&seismicClustered != 0
+	nbK := int(flags >> seismicNbShift & MaxNeighbors)
 	F, NB, K, S := le.Uint64(p[24:]), le.Uint64(p[32:]), le.Uint64(p[40:]), le.Uint64(p[48:])
 	const big = 1 << 40
 	if F > big || NB > math.MaxUint32-1 || K > math.MaxUint32 || S > math.MaxUint32 {
 		return nil, fmt.Errorf("implausible counts: %d forward entries, %d blocks, %d kept postings, %d summary entries", F, NB, K, S)
 	}
-	if want := seismicPayload(nd, nt, F, NB, K, S); n != want {
+	if want := seismicPayload(nd, nt, F, NB, K, S, nbK); n != want {
 		return nil, fmt.Errorf("payload of %d bytes, its counts need %d", n, want)
 	}
-	sm := &Seismic{Options: o, numTerms: nt}
+	sm := &Seismic{Options: o, numTerms: nt, nbK: nbK}
 	sm.docOff = make([]uint64, nd+1)
 	sm.termBlk = make([]uint32, nt+1)
 	sm.blkOff = make([]uint32, NB+1)
@@ -904,6 +961,12 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int, direct bool) (*Seismic, err
 	for _, a := range [][]uint8{sm.fwdImp, sm.sumVal} {
 		if rerr == nil {
 			rerr = readInts(r, a, direct)
+		}
+	}
+	if nbK > 0 {
+		sm.nbs = make([]uint32, nd*nbK)
+		if rerr == nil {
+			rerr = readInts(r, sm.nbs, direct)
 		}
 	}
 	if rerr != nil {
@@ -936,6 +999,11 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int, direct bool) (*Seismic, err
 			if int(t) >= nt {
 				return nil, fmt.Errorf("entry %d names term %d of %d", i, t, nt)
 			}
+		}
+	}
+	for i, d := range sm.nbs {
+		if int(d) >= nd {
+			return nil, fmt.Errorf("neighbour %d of document %d is %d, beyond the %d documents", i%nbK, i/nbK, d, nd)
 		}
 	}
 	return sm, nil

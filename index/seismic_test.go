@@ -330,6 +330,11 @@ func FuzzParseSeismic(f *testing.F) {
 	good := encodeSeismic(f, sm, ix)
 	f.Add(good)
 	f.Add(good[:len(good)-1])
+	withGraph, err := sm.WithNeighbors(ringNeighbors(ix.NumDocs(), 3), 3)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(encodeSeismic(f, withGraph, ix))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		sm, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), ix.NumDocs(), ix.NumTerms(), hostLittle)
 		// the portable decoding must read the same structure, or fail alike
@@ -339,6 +344,11 @@ func FuzzParseSeismic(f *testing.F) {
 		}
 		if err != nil {
 			return
+		}
+		for d := range ix.NumDocs() {
+			if len(sm.Neighbors(uint32(d))) != sm.NeighborsPerDoc() {
+				t.Fatalf("document %d: %d neighbours, the graph holds %d", d, len(sm.Neighbors(uint32(d))), sm.NeighborsPerDoc())
+			}
 		}
 		for term := range ix.NumTerms() {
 			lo, hi := sm.TermBlocks(uint32(term))
@@ -592,5 +602,107 @@ func TestReadInts(t *testing.T) {
 	got := make([]uint32, 2)
 	if err := readInts(bytes.NewReader([]byte{1, 0, 0, 0, 0, 1, 0, 0}), got, hostLittle); err != nil || got[0] != 1 || got[1] != 256 {
 		t.Fatalf("read %v, %v; want [1 256] (little-endian)", got, err)
+	}
+}
+
+// ringNeighbors is a graph of k neighbours per document for tests: the k
+// documents after d, around the ring of nd.
+func ringNeighbors(nd, k int) []uint32 {
+	nbs := make([]uint32, 0, nd*k)
+	for d := range nd {
+		for j := 1; j <= k; j++ {
+			nbs = append(nbs, uint32((d+j)%nd))
+		}
+	}
+	return nbs
+}
+
+// TestSeismicNeighbors: a graph is checked when attached, written into
+// seismic.bin and read back as it was; dropping it gives back the file
+// without one; damaged neighbour ids and counts are refused.
+func TestSeismicNeighbors(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, randomDocs(300, 80, 11), BuildOptions{})
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	sm, err := ix.WriteSeismic(SeismicOptions{Lambda: 40, BlockSize: 8, SummaryMass: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(ix.Dir(), fileSeismic)
+	plain, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := ix.NumDocs()
+	nbs := ringNeighbors(nd, 5)
+	for name, tc := range map[string]struct {
+		nbs []uint32
+		k   int
+	}{
+		"short":          {nbs[:len(nbs)-1], 5},
+		"beyond the ids": {append(slices.Clone(nbs[:len(nbs)-1]), uint32(nd)), 5},
+		"k too large":    {make([]uint32, nd*(MaxNeighbors+1)), MaxNeighbors + 1},
+		"negative k":     {nil, -1},
+	} {
+		if _, err := sm.WithNeighbors(tc.nbs, tc.k); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	g, err := sm.WithNeighbors(nbs, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.NeighborsPerDoc() != 0 || g.NeighborsPerDoc() != 5 || g.Stats().Neighbors != 5 {
+		t.Fatalf("neighbours per document: original %d, copy %d", sm.NeighborsPerDoc(), g.NeighborsPerDoc())
+	}
+	if err := ix.SaveSeismic(g); err != nil {
+		t.Fatal(err)
+	}
+	if got := fileSize(t, path); got != g.Stats().Bytes || got != int64(len(plain))+int64(4*nd*5) {
+		t.Fatalf("seismic.bin of %d bytes, stats say %d, want %d + 4 x %d x 5", got, g.Stats().Bytes, len(plain), nd)
+	}
+	ix2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	back, err := ix2.Seismic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.NeighborsPerDoc() != 5 {
+		t.Fatalf("read back %d neighbours per document", back.NeighborsPerDoc())
+	}
+	for d := range nd {
+		if !slices.Equal(back.Neighbors(uint32(d)), nbs[d*5:(d+1)*5]) {
+			t.Fatalf("document %d: neighbours %v, wrote %v", d, back.Neighbors(uint32(d)), nbs[d*5:(d+1)*5])
+		}
+	}
+	// summaries recomputed keep the graph
+	if m, err := back.WithSummaryMass(0.7, nil); err != nil || m.NeighborsPerDoc() != 5 {
+		t.Fatalf("WithSummaryMass: %v, %d neighbours", err, m.NeighborsPerDoc())
+	}
+	none, err := back.WithNeighbors(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := encodeSeismic(t, none, ix); !bytes.Equal(p, plain[headerSize:]) {
+		t.Fatal("dropping the graph does not give back the payload without one")
+	}
+	good := encodeSeismic(t, g, ix)
+	for name, damage := range map[string]func(p []byte) []byte{
+		"neighbour id":     func(p []byte) []byte { p[len(p)-1] = 0xff; return p },
+		"graph cut off":    func(p []byte) []byte { return p[:len(p)-4*nd*5] },
+		"count not stored": func(p []byte) []byte { p[57] = 0; return p },
+		"count too large":  func(p []byte) []byte { p[57] = 6; return p },
+	} {
+		p := damage(slices.Clone(good))
+		if _, err := parseSeismic(bytes.NewReader(p), uint64(len(p)), nd, ix.NumTerms(), hostLittle); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

@@ -47,9 +47,10 @@
 //     the largest postings of the query terms of the cut are visited in
 //     one order, by the score of their summaries, until a summary score
 //     misses HeapFactor x the k-th score; the documents of the visited
-//     blocks are scored through a forward index (see seismic.go). Its
-//     cost barely grows with the collection, where every other mode's
-//     does.
+//     blocks are scored through a forward index (see seismic.go), then,
+//     when the structure has a graph of nearest neighbours, the
+//     neighbours of the best documents found. Its cost barely grows with
+//     the collection, where every other mode's does.
 //
 // On an index of passages (index.Index.HasPassages), every mode returns
 // documents scored by their best passage (MaxP; see maxp.go), exactly for
@@ -146,6 +147,12 @@ type Options struct {
 	// its summary score misses HeapFactor x the k-th score (smaller visits
 	// more).
 	HeapFactor float64
+	// Neighbors is the Seismic graph knob: after the blocks, the first
+	// Neighbors graph neighbours of each of the k best documents found
+	// are scored too, when the structure has a graph
+	// (index.Seismic.WithNeighbors; more: higher recall, slower). 0 means
+	// all the graph holds, -1 none.
+	Neighbors int
 	// MaxRanges, when > 0, stops Approx after visiting that many ranges.
 	MaxRanges int
 	// Fingerprint, when not empty, must equal the index's: queries encoded
@@ -245,6 +252,12 @@ func (s *Searcher) validate(opt *Options) error {
 		}
 		if !(opt.HeapFactor > 0 && opt.HeapFactor <= 100) {
 			return fmt.Errorf("heap factor must be in (0, 100], got %v", opt.HeapFactor)
+		}
+		switch {
+		case opt.Neighbors == 0:
+			opt.Neighbors = index.MaxNeighbors
+		case opt.Neighbors < -1:
+			return fmt.Errorf("neighbors must be >= -1 (-1: none, 0: all the graph holds), got %d", opt.Neighbors)
 		}
 	}
 	if opt.Mode == Approx || opt.Mode == Seismic {
@@ -351,7 +364,7 @@ func (s *Searcher) search(sc *scratch, q Query, opt Options) ([]Hit, error) {
 		case Approx:
 			err = s.bmp(sc, opt.K, opt.Alpha, opt.QueryCut, opt.MaxRanges)
 		case Seismic:
-			err = s.seismic(sc, opt.QueryCut, opt.HeapFactor)
+			err = s.seismic(sc, opt.QueryCut, opt.HeapFactor, opt.Neighbors)
 		}
 	}
 	if err != nil {

@@ -202,3 +202,121 @@ func TestOrderedBits(t *testing.T) {
 		}
 	}
 }
+
+// TestSeismicNeighbors: BuildNeighbors with exhaustive search finds every
+// document's exact nearest neighbours (largest inner product, ties by
+// id, itself excluded); a graph keeps exact settings exact, and at
+// pruning settings only adds documents, so no query's recall falls and
+// some rise.
+func TestSeismicNeighbors(t *testing.T) {
+	docs := randomCorpus(1500, 600, 12)
+	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
+	s := New(ix)
+	if _, err := s.BuildNeighbors(3, Options{Mode: Seismic}, 2, nil); err == nil {
+		t.Fatal("neighbours without a Seismic structure: no error")
+	}
+	sm, err := ix.WriteSeismic(index.SeismicOptions{Lambda: 60, BlockSize: 8, SummaryMass: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k = 6
+	done := 0
+	nbs, err := s.BuildNeighbors(k, Options{Mode: Exhaustive}, 1, func() { done++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := ix.NumDocs()
+	if done != nd || len(nbs) != nd*k {
+		t.Fatalf("%d progress calls, %d ids, want %d and %d", done, len(nbs), nd, nd*k)
+	}
+	// brute force over the forward index
+	dotOf := func(a, b uint32) float64 {
+		ta, ia := sm.Doc(a)
+		tb, ib := sm.Doc(b)
+		var s float64
+		for i, j := 0, 0; i < len(ta) && j < len(tb); {
+			switch {
+			case ta[i] < tb[j]:
+				i++
+			case ta[i] > tb[j]:
+				j++
+			default:
+				s += float64(ia[i]) * float64(ib[j])
+				i, j = i+1, j+1
+			}
+		}
+		return s
+	}
+	for d := uint32(0); d < uint32(nd); d += 7 {
+		var all []entry
+		for e := uint32(0); e < uint32(nd); e++ {
+			if sc := dotOf(d, e); e != d && sc > 0 {
+				all = append(all, entry{sc, e})
+			}
+		}
+		slicesSortFunc(all)
+		for j, got := range nbs[int(d)*k : int(d+1)*k] {
+			if j < len(all) && got != all[j].doc && dotOf(d, got) != all[j].score {
+				t.Fatalf("document %d neighbour %d: %d (dot %v), want %d (dot %v)", d, j, got, dotOf(d, got), all[j].doc, all[j].score)
+			}
+			if j >= len(all) && got != d {
+				t.Fatalf("document %d neighbour %d: %d, want the padding %d", d, j, got, d)
+			}
+		}
+	}
+	g, err := sm.WithNeighbors(nbs, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.ServeSeismic(g); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(12, 13))
+	var queries []sparse.Record
+	for i := 0; i < 80; i++ {
+		queries = append(queries, sparse.Record{ID: fmt.Sprint(i), Vector: randomVector(r, 600, 1+r.IntN(30))})
+	}
+	exact, err := s.SearchBatch(queries, Options{K: 10, Mode: Exhaustive}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := s.SearchBatch(queries, Options{K: 10, Mode: Seismic, HeapFactor: 1.5, QueryCut: 0.4, Neighbors: -1}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := s.SearchBatch(queries, Options{K: 10, Mode: Seismic, HeapFactor: 1.5, QueryCut: 0.4}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for qi := range queries {
+		rw := Recall(with[qi:qi+1], exact[qi:qi+1])
+		ro := Recall(without[qi:qi+1], exact[qi:qi+1])
+		if rw < ro {
+			t.Fatalf("query %d: recall %v with the graph, %v without", qi, rw, ro)
+		}
+	}
+	rw, ro := Recall(with, exact), Recall(without, exact)
+	t.Logf("recall@10 %.4f with the graph, %.4f without", rw, ro)
+	if rw <= ro {
+		t.Fatalf("the graph adds nothing: recall %v with it, %v without", rw, ro)
+	}
+	// exact settings (every posting, whole summaries) with the graph
+	full, err := index.BuildSeismic(ix, index.SeismicOptions{Lambda: nd, BlockSize: 8, SummaryMass: 1})
+	if err == nil {
+		full, err = full.WithNeighbors(nbs, k)
+	}
+	if err == nil {
+		err = ix.ServeSeismic(full)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for qi := 0; qi < 20; qi++ {
+		if d := exactSeismicDiff(t, s, queries[qi].Vector, 10); d != "" {
+			t.Fatalf("query %d: seismic with a graph at exact settings differs from exhaustive: %s", qi, d)
+		}
+	}
+	if _, err := s.Search(queries[0].Vector, Options{K: 10, Mode: Seismic, Neighbors: -2}); err == nil {
+		t.Fatal("neighbors -2 accepted")
+	}
+}

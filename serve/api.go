@@ -36,6 +36,9 @@ type SearchRequest struct {
 	// (seismic, in (0, 100]): see search.Options; 0 = the default.
 	QueryCut   float64 `json:"query_cut,omitempty"`
 	HeapFactor float64 `json:"heap_factor,omitempty"`
+	// Neighbors (seismic, on a structure with a graph): how many graph
+	// neighbours of each best document are scored; 0 = all, -1 = none.
+	Neighbors int `json:"neighbors,omitempty"`
 	// FilterIDs, when not empty, restricts the search to these documents;
 	// they are scored exactly, whatever the mode.
 	FilterIDs []string `json:"filter_ids,omitempty"`
@@ -301,6 +304,9 @@ func (s *Server) search(ctx context.Context, sn *snapshot, body []byte) (any, er
 	if req.HeapFactor != 0 && !(req.HeapFactor > 0 && req.HeapFactor <= 100) {
 		return nil, badRequest("heap_factor must be in (0, 100], got %v", req.HeapFactor)
 	}
+	if req.Neighbors < -1 {
+		return nil, badRequest("neighbors must be >= -1 (-1: none, 0: all the graph holds), got %d", req.Neighbors)
+	}
 	if len(req.FilterIDs) > s.lim.MaxFilterIDs {
 		return nil, badRequest("filter_ids has %d ids, more than the limit %d (--max-filter-ids)", len(req.FilterIDs), s.lim.MaxFilterIDs)
 	}
@@ -320,7 +326,7 @@ func (s *Server) search(ctx context.Context, sn *snapshot, body []byte) (any, er
 		}
 		hits = sn.searcher.Documents(sn.scoreDocs(q, docs, len(docs)), req.K)
 	} else {
-		hits, err = sn.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha, QueryCut: req.QueryCut, HeapFactor: req.HeapFactor})
+		hits, err = sn.searcher.Search(v, search.Options{K: req.K, Mode: mode, Alpha: req.Alpha, QueryCut: req.QueryCut, HeapFactor: req.HeapFactor, Neighbors: req.Neighbors})
 		if err != nil {
 			return nil, badRequest("%v", err)
 		}

@@ -306,6 +306,7 @@ func TestRequestErrors(t *testing.T) {
 		{"bad alpha", "/v1/search", `{"mode":"approx","alpha":1.5,"vector":` + vec + `}`, 400, "alpha"},
 		{"bad query cut", "/v1/search", `{"mode":"approx","query_cut":2,"vector":` + vec + `}`, 400, "query_cut"},
 		{"bad heap factor", "/v1/search", `{"mode":"seismic","heap_factor":-1,"vector":` + vec + `}`, 400, "heap_factor"},
+		{"bad neighbors", "/v1/search", `{"mode":"seismic","neighbors":-2,"vector":` + vec + `}`, 400, "neighbors"},
 		{"seismic without structure", "/v1/search", `{"mode":"seismic","vector":` + vec + `}`, 400, "--seismic"},
 		{"negative weight", "/v1/search", `{"vector":{"t1":-1}}`, 400, "negative"},
 		{"repeated term", "/v1/search", `{"vector":{"t1":1,"t1":2}}`, 400, "invalid vector"},

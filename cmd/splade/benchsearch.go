@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -62,6 +63,8 @@ func runBenchSearch(args []string) error {
 	seisBlock := fs.Int("seismic-block", index.DefaultSeismicOptions.BlockSize, "seismic mode: documents per block")
 	seisMass := fs.Float64("seismic-mass", index.DefaultSeismicOptions.SummaryMass, "seismic mode: fraction of a block summary's mass kept")
 	seisCluster := fs.Bool("seismic-cluster", index.DefaultSeismicOptions.Cluster, "seismic mode: blocks cut from clusters of similar documents")
+	seisNbs := fs.Int("seismic-neighbors", 0, "seismic mode: a graph of this many neighbours per document (0: none; a synthetic index's structure is rewritten with it, an --index's changed in memory only when a --seismic-* option is given)")
+	nbsS := fs.String("neighbors", "0", "seismic mode, with a graph: comma-separated neighbour counts scored per best document (0: all, -1: none; crossed with --heap-factors and --query-cuts)")
 	hfsS := fs.String("heap-factors", fmt.Sprint(search.DefaultHeapFactor), "seismic mode: comma-separated heap factors (crossed with --query-cuts)")
 	fwdFinish := fs.Bool("forward-finish", false, "exact block-max finishes batches through the Seismic forward index when the index has one (search.ForwardFinish; measured beside blockmax(no forward))")
 	modesS := fs.String("modes", "maxscore,blockmax,approx", "modes to measure besides exhaustive (always measured: it is the reference); seismic builds the Seismic structure in the index directory, or reuses it with --reuse")
@@ -215,13 +218,52 @@ func runBenchSearch(args []string) error {
 		if err != nil {
 			return err
 		}
+		if nb := *seisNbs; nb != sm.NeighborsPerDoc() && (*ownIndex == "" || optionsGiven) {
+			if nb < 0 || nb > index.MaxNeighbors {
+				return usagef("--seismic-neighbors must be in 0..%d", index.MaxNeighbors)
+			}
+			t1 := time.Now()
+			if nb > 0 {
+				sm, err = addNeighbors(ix, sm, nb)
+			} else {
+				sm, err = sm.WithNeighbors(nil, 0)
+			}
+			// a synthetic index keeps it for --reuse; yours is not written
+			if err == nil && *ownIndex == "" {
+				err = ix.SaveSeismic(sm)
+			} else if err == nil {
+				err = ix.ServeSeismic(sm)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "seismic_neighbors_seconds\t%.2f\t(%d per document, one Seismic search each, cut %g, %d threads)\n", time.Since(t1).Seconds(), nb, neighborCut, runtime.GOMAXPROCS(0))
+		}
 		o, st := sm.Options, sm.Stats()
-		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g, cluster %v)\n", time.Since(t0).Seconds(), verb, o.Lambda, o.BlockSize, o.SummaryMass, o.Cluster)
+		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g, cluster %v, neighbors %d)\n", time.Since(t0).Seconds(), verb, o.Lambda, o.BlockSize, o.SummaryMass, o.Cluster, st.Neighbors)
 		fmt.Fprintf(out, "seismic_bytes\t%d\t(%.2f bits per posting of the collection; %d blocks, %d kept postings, %.1f summary entries per block)\n",
 			st.Bytes, 8*float64(st.Bytes)/float64(st.ForwardEntries), st.Blocks, st.KeptPostings, float64(st.SummaryEntries)/float64(max(st.Blocks, 1)))
-		for _, h := range hfs {
-			for _, c := range cuts {
-				runs = append(runs, benchRun{name: fmt.Sprintf("seismic(hf=%g,cut=%g)", h, c), opt: search.Options{K: *k, Mode: search.Seismic, HeapFactor: h, QueryCut: c}})
+		nbs := []int{0}
+		if st.Neighbors > 0 {
+			if nbs, err = parseCounts(*nbsS); err != nil {
+				return usagef("--neighbors: %v", err)
+			}
+		}
+		for _, nb := range nbs {
+			for _, h := range hfs {
+				for _, c := range cuts {
+					name := fmt.Sprintf("seismic(hf=%g,cut=%g)", h, c)
+					if st.Neighbors > 0 {
+						used := min(nb, st.Neighbors) // what the search scores
+						if nb == 0 {
+							used = st.Neighbors
+						} else if nb < 0 {
+							used = 0
+						}
+						name = fmt.Sprintf("seismic(hf=%g,cut=%g,nb=%d)", h, c, used)
+					}
+					runs = append(runs, benchRun{name: name, opt: search.Options{K: *k, Mode: search.Seismic, HeapFactor: h, QueryCut: c, Neighbors: nb}})
+				}
 			}
 		}
 	}
@@ -346,6 +388,19 @@ func peakRSS() string {
 		}
 	}
 	return "n/a"
+}
+
+// parseCounts parses comma-separated neighbour counts, each >= -1.
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < -1 {
+			return nil, fmt.Errorf("%q is not an integer >= -1", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func parseInts(s string) ([]int, error) {

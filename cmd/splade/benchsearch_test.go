@@ -115,4 +115,17 @@ func TestBenchSearch(t *testing.T) {
 	if _, err := os.Stat(seismicBin); err == nil {
 		t.Error("bench-search wrote seismic.bin into the index")
 	}
+	// with a graph, in memory too: a row per neighbour count
+	code, out, errOut = splade(t, nil, "bench-search", "--index", idx, "--query-vectors", qpath, "--rounds", "1", "--modes", "seismic",
+		"--seismic-neighbors", "3", "--neighbors", "0,-1", "--query-cuts", "0.7", "--threads", "1,2")
+	if code != 0 {
+		t.Fatalf("graph: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "seismic_neighbors_seconds") || !strings.Contains(out, "neighbors 3)") || !strings.Contains(out, "resolve_us") {
+		t.Errorf("graph build, structure or resolve cost not reported:\n%s", out)
+	}
+	check(out, "exhaustive", "seismic(hf=0.9,cut=0.7,nb=3)", "seismic(hf=0.9,cut=0.7,nb=0)")
+	if _, err := os.Stat(seismicBin); err == nil {
+		t.Error("bench-search wrote seismic.bin into the index")
+	}
 }

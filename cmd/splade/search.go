@@ -39,7 +39,9 @@ that records a vocabulary fingerprint (splade index --model, or
               each heavy query term visits blocks of its largest postings by
               their summary scores, skipping those that miss --heap-factor x
               the k-th score; the fastest approximate mode on large
-              collections
+              collections. On a structure with a graph (splade index
+              --seismic-neighbors) the neighbours of the best documents are
+              scored too (--neighbors), more recall for the time
 The approximate defaults keep recall@10 near 0.99 on synthetic SPLADE++-like
 data (BENCHMARKS.md); their scores are exact, only documents may be missed.
 All exact modes return identical rankings and scores. Queries run in parallel.
@@ -74,6 +76,7 @@ func runSearch(args []string) error {
 	modeS := fs.String("mode", "blockmax", "exhaustive, maxscore, blockmax, approx or seismic (needs splade index --seismic)")
 	alpha := fs.Float64("alpha", search.DefaultAlpha, "approx mode: visit a range while alpha x its bound reaches the k-th score, in (0, 1]")
 	cut := fs.Float64("query-cut", 0, fmt.Sprintf("approx and seismic modes: use the heaviest query terms carrying this fraction of the query weight, in (0, 1]; 0 = the mode's default (approx %g, seismic %g)", search.DefaultQueryCut, search.DefaultSeismicQueryCut))
+	nbs := fs.Int("neighbors", 0, "seismic mode, on a structure with a graph (splade index --seismic-neighbors): score this many graph neighbours of each best document (0: all it holds, -1: none)")
 	hf := fs.Float64("heap-factor", search.DefaultHeapFactor, "seismic mode: skip a block whose summary score misses this x the k-th score (smaller: more recall), in (0, 100]")
 	fwdFinish := fs.Bool("forward-finish", false, "blockmax mode on an index built with --seismic: finish batches through its forward index (same results; faster at 100k-1M synthetic documents, slower at 8.8M: see BENCHMARKS.md)")
 	maxRanges := fs.Int("max-ranges", 0, "approx mode: visit at most this many ranges per query (0 = no limit)")
@@ -104,6 +107,9 @@ func runSearch(args []string) error {
 	}
 	if (mode == search.Approx || mode == search.Seismic) && !(*cut >= 0 && *cut <= 1) {
 		return usagef("--query-cut must be in (0, 1] (or 0 for the default)")
+	}
+	if *nbs < -1 {
+		return usagef("--neighbors must be >= -1 (-1: none, 0: all the graph holds)")
 	}
 	if *maxRanges < 0 {
 		return usagef("--max-ranges must be >= 0")
@@ -139,7 +145,7 @@ func runSearch(args []string) error {
 		}
 		slog.Info("bound views built", "terms", st.Terms, "refused", st.Refused, "mib", fmt.Sprintf("%.1f", float64(st.Bytes)/(1<<20)), "seconds", fmt.Sprintf("%.2f", time.Since(t0).Seconds()))
 	}
-	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, HeapFactor: *hf, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
+	opt := search.Options{K: *k, Mode: mode, Alpha: *alpha, QueryCut: *cut, HeapFactor: *hf, Neighbors: *nbs, MaxRanges: *maxRanges, Fingerprint: *fp, Passages: *passages}
 	bar := newProgress(int64(len(qs)), "searching")
 	start := time.Now()
 	results, err := search.New(ix).SearchBatch(qs, opt, *threads, func() { bar.Add(1) })

@@ -62,6 +62,36 @@ func TestSeismicCommands(t *testing.T) {
 	if code, _, stderr := splade(t, nil, "search", "--index", plain, "--queries", queries, "--mode", "seismic", "--heap-factor", "0", "--output", run); code != 2 || !strings.Contains(stderr, "--heap-factor") {
 		t.Fatalf("--heap-factor 0: exit %d, %q", code, stderr)
 	}
+	// a graph of neighbours, added with the structure; search uses it
+	// unless told not to, and both runs hold every query's k documents
+	code, stdout, stderr = splade(t, nil, "index", "--output", plain, "--seismic", "--seismic-neighbors", "4")
+	if code != 0 || !strings.Contains(stdout, "neighbors 4") || !strings.Contains(stdout, "seismic_neighbors_seconds") {
+		t.Fatalf("--seismic-neighbors 4: exit %d: %s%s", code, stdout, stderr)
+	}
+	ix, err := index.Open(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := ix.Seismic()
+	if err != nil || sm.NeighborsPerDoc() != 4 {
+		t.Fatalf("structure written: %v, %d neighbours per document", err, sm.NeighborsPerDoc())
+	}
+	ix.Close()
+	for _, nb := range []string{"0", "-1", "2"} {
+		if code, _, stderr := splade(t, nil, "search", "--index", plain, "--queries", queries, "--mode", "seismic", "--k", "10", "--neighbors", nb, "--output", run); code != 0 {
+			t.Fatalf("--neighbors %s: exit %d: %s", nb, code, stderr)
+		}
+		b, _ := os.ReadFile(run)
+		if n := strings.Count(string(b), "\n"); n != 20*10 {
+			t.Fatalf("--neighbors %s: %d run lines, want 200", nb, n)
+		}
+	}
+	if code, _, stderr := splade(t, nil, "search", "--index", plain, "--queries", queries, "--mode", "seismic", "--neighbors", "-2", "--output", run); code != 2 || !strings.Contains(stderr, "--neighbors") {
+		t.Fatalf("--neighbors -2: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := splade(t, nil, "index", "--output", plain, "--seismic", "--seismic-neighbors", "256"); code != 2 || !strings.Contains(stderr, "--seismic-neighbors") {
+		t.Fatalf("--seismic-neighbors 256: exit %d, %q", code, stderr)
+	}
 }
 
 // TestSeismicTune: splade index --seismic --seismic-tune tries summary
