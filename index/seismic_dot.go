@@ -14,7 +14,7 @@ import "unsafe"
 // an estimate for filtering, accurate to a relative ~1e-6; exact scores
 // are the caller's float64 sum in its own order.
 func (sm *Seismic) DocScore(d uint32, qw []float32) float32 {
-	lo, hi := sm.docOff[d], sm.docOff[d+1]
+	lo, hi := sm.span(d)
 	return dot(qw, sm.fwdTerm[lo:hi], sm.fwdImp[lo:hi], sm.numTerms)
 }
 
@@ -48,11 +48,30 @@ func dotPortable(qw []float32, terms []uint16, vals []uint8) float32 {
 // parallel, rather than once per document.
 func (sm *Seismic) PrefetchDocs(docs []uint32) {
 	for _, d := range docs {
-		lo, hi := sm.docOff[d], sm.docOff[d+1]
+		lo, hi := sm.span(d)
 		if lo == hi {
 			continue
 		}
 		prefetchSpan((*byte)(unsafe.Pointer(&sm.fwdTerm[lo])), int(2*(hi-lo)))
 		prefetchSpan(&sm.fwdImp[lo], int(hi-lo))
+	}
+}
+
+// PrefetchBlock asks the CPU to bring block b's document ids into its
+// caches.
+func (sm *Seismic) PrefetchBlock(b uint32) {
+	lo, hi := sm.blkOff[b], sm.blkOff[b+1]
+	if lo < hi {
+		prefetchSpan((*byte)(unsafe.Pointer(&sm.blkDocs[lo])), int(4*(hi-lo)))
+	}
+}
+
+// PrefetchSummaries asks the CPU to bring the summaries of blocks
+// [b0, b1) into its caches.
+func (sm *Seismic) PrefetchSummaries(b0, b1 uint32) {
+	lo, hi := sm.sumOff[b0], sm.sumOff[b1]
+	if lo < hi {
+		prefetchSpan((*byte)(unsafe.Pointer(&sm.sumTerm[lo])), int(2*(hi-lo)))
+		prefetchSpan(&sm.sumVal[lo], int(hi-lo))
 	}
 }

@@ -706,3 +706,31 @@ func TestSeismicNeighbors(t *testing.T) {
 		}
 	}
 }
+
+// TestSeismicOffsetWidths: the 32-bit document offsets (narrow) and the
+// 64-bit ones, which a forward index of 2^32 entries or more uses, give
+// every document the same entries and scores.
+func TestSeismicOffsetWidths(t *testing.T) {
+	ix := buildOpen(t, randomDocs(400, 90, 12), BuildOptions{})
+	sm, err := BuildSeismic(ix, SeismicOptions{Lambda: 30, BlockSize: 4, SummaryMass: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.off32 == nil {
+		t.Fatal("no 32-bit offsets for a small forward index")
+	}
+	wide := *sm
+	wide.off32 = nil
+	qw := make([]float32, ix.NumTerms())
+	for i := range qw {
+		qw[i] = float32(i%7) / 3
+	}
+	for d := uint32(0); d < uint32(ix.NumDocs()); d++ {
+		t1, i1 := sm.Doc(d)
+		t2, i2 := wide.Doc(d)
+		if !slices.Equal(t1, t2) || !slices.Equal(i1, i2) || sm.DocScore(d, qw) != wide.DocScore(d, qw) {
+			t.Fatalf("document %d differs between offset widths", d)
+		}
+		wide.PrefetchDocs([]uint32{d})
+	}
+}

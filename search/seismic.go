@@ -24,12 +24,17 @@ type seismicScratch struct {
 	seen    []uint64 // bitmap of the documents scored by this query
 	marked  []uint32 // the documents set in seen, to clear it
 	rank    []int32  // per term: 1 + its position in sc.terms, 0 outside the query
+	inQuery []uint64 // bitmap of the query's terms: rank's filter, small enough for L1
 	contrib []float64
 	border  []uint64 // the blocks to visit, as sort keys
 	est     topK     // the k best estimated scores so far
 	cand    []entry  // every document that entered est, with its estimate
 	nbrs    []uint32 // the graph neighbours of the best documents
 }
+
+// blockLookahead is how many blocks ahead of the one scored Seismic
+// search fetches the document ids of.
+const blockLookahead = 3
 
 // estErr bounds the relative error of a float32 estimate (a summary's or a
 // document's dot product, index.Seismic.DocScore) against the float64 sum
@@ -93,7 +98,13 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64, neighbors int) 
 	// increasing block, as one key each: a plain sort of integers, about
 	// twice as fast as sorting indexes with a comparison function
 	ss.border = ss.border[:0]
-	for _, qt := range s.pruneQuery(sc, cut) {
+	heavy := s.pruneQuery(sc, cut)
+	// each term's summaries are contiguous: fetching all the terms' at
+	// once overlaps their first misses (~1 us of ~17 at 100k documents)
+	for _, qt := range heavy {
+		sm.PrefetchSummaries(sm.TermBlocks(qt.t))
+	}
+	for _, qt := range heavy {
 		b0, b1 := sm.TermBlocks(qt.t)
 		for b := b0; b < b1; b++ {
 			ss.border = append(ss.border, uint64(^orderedBits(sm.SummaryScore(b, qw)))<<32|uint64(b))
@@ -103,7 +114,12 @@ func (s *Searcher) seismic(sc *scratch, cut, heapFactor float64, neighbors int) 
 	est := &ss.est
 	est.reset(sc.top.k)
 	ss.cand = ss.cand[:0]
-	for _, key := range ss.border {
+	for i, key := range ss.border {
+		// the document ids of the blocks a few steps ahead, each a cache
+		// miss of its own otherwise
+		if i+blockLookahead < len(ss.border) {
+			sm.PrefetchBlock(uint32(ss.border[i+blockLookahead]))
+		}
 		b, score := uint32(key), fromOrderedBits(^uint32(key>>32))
 		// the k-th exact score is at least this (an estimate's margin)
 		theta := lowered(est.threshold())
@@ -177,9 +193,11 @@ func lowered(theta float64) float64 {
 func (ss *seismicScratch) setQuery(qts []qterm, nt int) {
 	if len(ss.rank) != nt {
 		ss.rank = make([]int32, nt)
+		ss.inQuery = make([]uint64, (nt+63)/64)
 	}
 	for i, qt := range qts {
 		ss.rank[qt.t] = int32(i + 1)
+		ss.inQuery[qt.t>>6] |= 1 << (qt.t & 63)
 	}
 	ss.contrib = slices.Grow(ss.contrib[:0], len(qts))[:len(qts)]
 	clear(ss.contrib)
@@ -188,6 +206,7 @@ func (ss *seismicScratch) setQuery(qts []qterm, nt int) {
 func (ss *seismicScratch) clearQuery(qts []qterm) {
 	for _, qt := range qts {
 		ss.rank[qt.t] = 0
+		ss.inQuery[qt.t>>6] = 0
 	}
 }
 
@@ -196,8 +215,12 @@ func (ss *seismicScratch) clearQuery(qts []qterm) {
 // score order of qts, as every query processor adds them, so that it is
 // bit-identical to theirs.
 func (ss *seismicScratch) exactScore(qts []qterm, terms []uint16, imps []uint8) float64 {
+	imps = imps[:len(terms)]
 	for i, u := range terms {
-		if r := ss.rank[u]; r != 0 {
+		// most of a document's terms are not the query's: a bit of the
+		// bitmap, in L1, rules them out before rank, 120 KB, is read
+		if ss.inQuery[u>>6]&(1<<(u&63)) != 0 {
+			r := ss.rank[u]
 			ss.contrib[r-1] = float64(qts[r-1].w) * float64(imps[i])
 		}
 	}
