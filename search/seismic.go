@@ -64,9 +64,11 @@ const estErr = 1e-5
 // k best documents found are scored after the blocks, as Seismic does
 // with its graph (Bruch et al., CIKM 2024): documents similar to the best
 // ones whose blocks were skipped. It buys recall for the time more cheaply
-// than visiting more blocks: at 100k synthetic documents, 5 neighbours at
-// cut 0.4 reach recall@10 0.952 at ~46x the speed of exhaustive search,
-// where without them cut 0.5 reaches 0.958 at ~41x (BENCHMARKS.md).
+// than visiting more blocks: at 100k synthetic documents (blocks of 6,
+// summary mass 0.3), 10 neighbours at heap factor 0.9 and cut 0.4 reach
+// recall@10 0.960 at 46-49x the speed of exhaustive search, where without
+// them the best setting found reaches 0.961 at 40x (BENCHMARKS.md,
+// session 12).
 //
 // Documents are first ranked by their float32 estimates (DocScore); only
 // those whose estimate can still place them in the top k at the end are
