@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -512,5 +513,87 @@ func TestHugeQueries(t *testing.T) {
 			}
 			t.Logf("%d KiB body: %d KiB allocated", len(tc.body)>>10, alloc>>10)
 		})
+	}
+}
+
+// TestLoadSeismic: with Config.LoadSeismic a damaged seismic.bin stops New
+// (without it the server starts and only Seismic queries fail), and a
+// reload to a generation whose seismic.bin is damaged fails and keeps the
+// old generation; a good one is read before it is served.
+func TestLoadSeismic(t *testing.T) {
+	g := synth.New(synth.Options{Docs: 300, Queries: 4, Seed: 7})
+	dir := filepath.Join(t.TempDir(), "idx")
+	recs := synthRecords(g, 300)
+	damage := func(gen string) {
+		t.Helper()
+		path := filepath.Join(dir, gen, "seismic.bin")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0x40
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withSeismic := func(n int) string {
+		t.Helper()
+		gen := buildGeneration(t, dir, recs[:n])
+		ix, err := index.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: 50, BlockSize: 8, SummaryMass: 0.4}); err != nil {
+			t.Fatal(err)
+		}
+		return gen
+	}
+	first := withSeismic(300)
+	damage(first)
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{Index: ix, LoadSeismic: true}); err == nil || !strings.Contains(err.Error(), "seismic.bin") {
+		t.Fatalf("New with a damaged seismic.bin: %v", err)
+	}
+	s := newServer(t, Config{Index: ix}) // lazily: starts, Seismic queries fail
+	req := SearchRequest{Query: Query{Vector: vectorJSON(g.Query(0).Vector)}, K: 10, Mode: "seismic"}
+	if code, body, _ := post(t, s, "/v1/search", req); code == http.StatusOK {
+		t.Fatalf("seismic search over a damaged seismic.bin: %s", body)
+	}
+	s.Close()
+	ix.Close()
+
+	second := withSeismic(200)
+	ix, err = index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer // the server logs each structure it reads
+	s = newServer(t, Config{Index: ix, OwnsIndex: true, LoadSeismic: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	defer s.Close()
+	if !strings.Contains(logs.String(), `msg="seismic structure loaded" generation=`+second) {
+		t.Fatalf("New did not read %s's structure:\n%s", second, logs.String())
+	}
+	if code, body, _ := post(t, s, "/v1/search", req); code != http.StatusOK {
+		t.Fatalf("seismic search: status %d: %s", code, body)
+	}
+	third := withSeismic(100)
+	damage(third)
+	if res, err := s.Reload(); err == nil || !strings.Contains(err.Error(), "seismic.bin") {
+		t.Fatalf("reload to the damaged seismic.bin of %s: %+v, %v", third, res, err)
+	}
+	_, health, _ := get(t, s, "/healthz")
+	if h := mustUnmarshal[HealthResponse](t, health); h.Generation != second {
+		t.Fatalf("after the failed reload serving %s, want %s", h.Generation, second)
+	}
+	fourth := withSeismic(150)
+	if res, err := s.Reload(); err != nil || res.Generation != fourth {
+		t.Fatalf("reload: %+v, %v", res, err)
+	}
+	if !strings.Contains(logs.String(), `msg="seismic structure loaded" generation=`+fourth) {
+		t.Fatalf("Reload did not read %s's structure:\n%s", fourth, logs.String())
 	}
 }

@@ -118,6 +118,13 @@ type Config struct {
 	// it after the term it is on. With an index the caller owns, call
 	// Close before closing the index: Close waits for the warm-up.
 	WarmViews bool
+	// LoadSeismic reads each generation's Seismic structure (seismic.bin,
+	// when it has one) before serving it: at New, and in Reload before the
+	// swap, so that the first Seismic query does not wait for it (0.7 s at
+	// 100k documents, ~6 s at 1M, minutes at 8.8M) and a damaged file is
+	// found at once (New fails; Reload keeps the old generation). It holds
+	// the structure in memory even if no query uses it, hence opt-in.
+	LoadSeismic bool
 }
 
 // Server is an http.Handler serving one index directory. It serves the
@@ -137,6 +144,7 @@ type Server struct {
 	metrics   *metrics
 	mux       *http.ServeMux
 	warmViews bool
+	preload   bool           // Config.LoadSeismic
 	warming   sync.WaitGroup // the snapshots' warm-up goroutines
 	// adminReload enables POST /admin/reload.
 	adminReload bool
@@ -253,11 +261,15 @@ func New(cfg Config) (*Server, error) {
 		mux:         http.NewServeMux(),
 		adminReload: cfg.AdminReload,
 		warmViews:   cfg.WarmViews,
+		preload:     cfg.LoadSeismic,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if err := s.checkFingerprint(cfg.Index); err != nil {
+		return nil, err
+	}
+	if err := s.loadSeismic(cfg.Index); err != nil {
 		return nil, err
 	}
 	sn := newSnapshot(cfg.Index, cfg.OwnsIndex, s.log)
@@ -357,12 +369,32 @@ func (s *Server) openCurrent(served string) (*index.Index, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.checkFingerprint(ix); err != nil {
+		err = s.checkFingerprint(ix)
+		if err == nil {
+			err = s.loadSeismic(ix)
+		}
+		if err != nil {
 			ix.Close()
 			return nil, err
 		}
 		return ix, nil
 	}
+}
+
+// loadSeismic reads ix's Seismic structure with Config.LoadSeismic, when
+// the index has one.
+func (s *Server) loadSeismic(ix *index.Index) error {
+	if !s.preload || !ix.HasSeismic() {
+		return nil
+	}
+	t0 := time.Now()
+	sm, err := ix.Seismic()
+	if err != nil {
+		return fmt.Errorf("serve: loading the Seismic structure: %w", err)
+	}
+	st := sm.Stats()
+	s.log.Info("seismic structure loaded", "generation", filepath.Base(ix.Dir()), "bytes", st.Bytes, "neighbors", st.Neighbors, "seconds", time.Since(t0).Seconds())
+	return nil
 }
 
 // Close closes the served index, once the requests using it finish, when
