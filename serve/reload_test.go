@@ -369,16 +369,7 @@ func TestReloadOfCorruptGeneration(t *testing.T) {
 	_, before, _ := post(t, s, "/v1/search", req)
 
 	second := buildGeneration(t, dir, recs[:200])
-	// Flip one byte of the new generation's postings.
-	path := filepath.Join(dir, second, "postings.bin")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x40
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	flipByte(t, filepath.Join(dir, second, "postings.bin"))
 	code, body, _ := post(t, s, "/admin/reload", "")
 	if code != http.StatusInternalServerError || !strings.Contains(string(body), "checksum") || !strings.Contains(string(body), first) {
 		t.Fatalf("reload of a corrupt generation: status %d: %s", code, body)
@@ -516,6 +507,19 @@ func TestHugeQueries(t *testing.T) {
 	}
 }
 
+// flipByte flips one bit of the byte in the middle of the file at path.
+func flipByte(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLoadSeismic: with Config.LoadSeismic a damaged seismic.bin stops New
 // (without it the server starts and only Seismic queries fail), and a
 // reload to a generation whose seismic.bin is damaged fails and keeps the
@@ -524,18 +528,7 @@ func TestLoadSeismic(t *testing.T) {
 	g := synth.New(synth.Options{Docs: 300, Queries: 4, Seed: 7})
 	dir := filepath.Join(t.TempDir(), "idx")
 	recs := synthRecords(g, 300)
-	damage := func(gen string) {
-		t.Helper()
-		path := filepath.Join(dir, gen, "seismic.bin")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0x40
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	damage := func(gen string) { flipByte(t, filepath.Join(dir, gen, "seismic.bin")) }
 	withSeismic := func(n int) string {
 		t.Helper()
 		gen := buildGeneration(t, dir, recs[:n])
