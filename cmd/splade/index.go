@@ -93,6 +93,9 @@ func runIndex(args []string) error {
 	if *seisNbs < 0 || *seisNbs > index.MaxNeighbors {
 		return usagef("--seismic-neighbors must be in 0..%d", index.MaxNeighbors)
 	}
+	if *seisNbs > 0 && !*seismic {
+		return usagef("--seismic-neighbors builds a graph into the Seismic structure: give --seismic")
+	}
 	if *seisTune != "" && !*seismic {
 		return usagef("--seismic-tune chooses the Seismic structure's summary mass: give --seismic")
 	}

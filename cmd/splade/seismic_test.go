@@ -92,6 +92,9 @@ func TestSeismicCommands(t *testing.T) {
 	if code, _, stderr := splade(t, nil, "index", "--output", plain, "--seismic", "--seismic-neighbors", "256"); code != 2 || !strings.Contains(stderr, "--seismic-neighbors") {
 		t.Fatalf("--seismic-neighbors 256: exit %d, %q", code, stderr)
 	}
+	if code, _, stderr := splade(t, nil, "index", "--input", docs, "--output", filepath.Join(dir, "nograph"), "--seismic-neighbors", "4"); code != 2 || !strings.Contains(stderr, "give --seismic") {
+		t.Fatalf("--seismic-neighbors without --seismic: exit %d, %q", code, stderr)
+	}
 }
 
 // TestSeismicTune: splade index --seismic --seismic-tune tries summary
