@@ -167,10 +167,8 @@ func (sm *Seismic) WithNeighbors(nbs []uint32, k int) (*Seismic, error) {
 	if len(nbs) != nd*k {
 		return nil, fmt.Errorf("seismic: %d neighbour ids for %d documents x %d", len(nbs), nd, k)
 	}
-	for i, d := range nbs {
-		if int(d) >= nd {
-			return nil, fmt.Errorf("seismic: neighbour %d of document %d is %d, beyond the %d documents", i%k, i/k, d, nd)
-		}
+	if err := checkNeighbors(nbs, k, nd); err != nil {
+		return nil, fmt.Errorf("seismic: %w", err)
 	}
 	c := *sm
 	c.nbK, c.nbs = k, nbs
@@ -1011,13 +1009,22 @@ func parseSeismic(r io.Reader, n uint64, nd, nt int, direct bool) (*Seismic, err
 			}
 		}
 	}
-	for i, d := range sm.nbs {
-		if int(d) >= nd {
-			return nil, fmt.Errorf("neighbour %d of document %d is %d, beyond the %d documents", i%nbK, i/nbK, d, nd)
-		}
+	if err := checkNeighbors(sm.nbs, nbK, nd); err != nil {
+		return nil, err
 	}
 	sm.narrow()
 	return sm, nil
+}
+
+// checkNeighbors checks that the graph nbs, k ids per document, names
+// only documents below nd.
+func checkNeighbors(nbs []uint32, k, nd int) error {
+	for i, d := range nbs {
+		if int(d) >= nd {
+			return fmt.Errorf("neighbour %d of document %d is %d, beyond the %d documents", i%k, i/k, d, nd)
+		}
+	}
+	return nil
 }
 
 // narrow sets off32, the document offsets in 32 bits when they fit: half

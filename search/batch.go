@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/splade-go/splade/sparse"
 )
@@ -33,59 +34,66 @@ func (s *Searcher) SearchBatch(queries []sparse.Record, opt Options, threads int
 	if err := s.validate(&opt); err != nil {
 		return nil, err
 	}
+	results := make([][]Hit, len(queries))
+	err := s.parallel(len(queries), threads, func(sc *scratch, i int) error {
+		q, err := s.Resolve(queries[i].Vector)
+		if err == nil {
+			results[i], err = s.run(sc, q, opt)
+		}
+		if err != nil {
+			return fmt.Errorf("query %q: %w", queries[i].ID, err)
+		}
+		if done != nil {
+			done()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// parallel calls work(sc, i) for i in [0, n) on threads goroutines
+// (GOMAXPROCS when <= 0), each with its own scratch. The first error stops
+// the workers from taking more; of the errors, the one of the smallest i
+// is returned.
+func (s *Searcher) parallel(n, threads int, work func(sc *scratch, i int) error) error {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	threads = min(threads, max(1, len(queries)))
-	results := make([][]Hit, len(queries))
-	errs := make([]error, len(queries))
 	var (
-		next   int
+		next   atomic.Int64
+		failed atomic.Bool
 		mu     sync.Mutex
-		failed bool
+		first  error
+		firstI int
 		wg     sync.WaitGroup
 	)
-	for w := 0; w < threads; w++ {
+	for w := 0; w < min(threads, max(1, n)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sc := s.pool.Get().(*scratch)
 			defer s.pool.Put(sc)
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := failed
-				mu.Unlock()
-				if stop || i >= len(queries) {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
 					return
 				}
-				q, err := s.Resolve(queries[i].Vector)
-				var hits []Hit
-				if err == nil {
-					hits, err = s.run(sc, q, opt)
-				}
-				if err != nil {
-					errs[i] = fmt.Errorf("query %q: %w", queries[i].ID, err)
+				if err := work(sc, i); err != nil {
 					mu.Lock()
-					failed = true
+					if first == nil || i < firstI {
+						first, firstI = err, i
+					}
 					mu.Unlock()
-					continue
-				}
-				results[i] = hits
-				if done != nil {
-					done()
+					failed.Store(true)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return results, nil
+	return first
 }
 
 // WriteTREC writes hits as TREC run lines "qid Q0 docid rank score tag",

@@ -2,9 +2,6 @@ package search
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/splade-go/splade/index"
 )
@@ -33,66 +30,36 @@ func (s *Searcher) BuildNeighbors(k int, opt Options, threads int, done func()) 
 	if err := s.validate(&opt); err != nil {
 		return nil, err
 	}
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
 	nd := s.ix.NumDocs()
 	nbs := make([]uint32, nd*k)
-	var (
-		next   atomic.Int64
-		wg     sync.WaitGroup
-		errMu  sync.Mutex
-		first  error
-		failed atomic.Bool
-	)
-	for w := 0; w < min(threads, max(nd, 1)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := s.pool.Get().(*scratch)
-			defer s.pool.Put(sc)
-			var q Query
-			for !failed.Load() {
-				d := int(next.Add(1) - 1)
-				if d >= nd {
-					return
-				}
-				terms, imps := sm.Doc(uint32(d))
-				q.Terms, q.Weights = q.Terms[:0], q.Weights[:0]
-				for i, t := range terms {
-					q.Terms = append(q.Terms, uint32(t))
-					q.Weights = append(q.Weights, float32(imps[i]))
-				}
-				hits, err := s.run(sc, q, opt)
-				if err != nil {
-					errMu.Lock()
-					if first == nil {
-						first = fmt.Errorf("neighbors of document %q: %w", s.ix.DocID(uint32(d)), err)
-					}
-					errMu.Unlock()
-					failed.Store(true)
-					return
-				}
-				list := nbs[d*k : (d+1)*k]
-				n := 0
-				for _, h := range hits {
-					if int(h.Doc) != d && n < k {
-						list[n] = h.Doc
-						n++
-					}
-				}
-				for ; n < k; n++ {
-					list[n] = uint32(d)
-				}
-				if done != nil {
-					done()
-				}
+	err = s.parallel(nd, threads, func(sc *scratch, d int) error {
+		terms, imps := sm.Doc(uint32(d))
+		q := Query{Terms: make([]uint32, len(terms)), Weights: make([]float32, len(terms))}
+		for i, t := range terms {
+			q.Terms[i], q.Weights[i] = uint32(t), float32(imps[i])
+		}
+		hits, err := s.run(sc, q, opt)
+		if err != nil {
+			return fmt.Errorf("neighbors of document %q: %w", s.ix.DocID(uint32(d)), err)
+		}
+		list := nbs[d*k : (d+1)*k]
+		n := 0
+		for _, h := range hits {
+			if int(h.Doc) != d && n < k {
+				list[n] = h.Doc
+				n++
 			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
+		}
+		for ; n < k; n++ {
+			list[n] = uint32(d)
+		}
+		if done != nil {
+			done()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return nbs, nil
 }

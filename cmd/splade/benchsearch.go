@@ -254,11 +254,9 @@ func runBenchSearch(args []string) error {
 				for _, c := range cuts {
 					name := fmt.Sprintf("seismic(hf=%g,cut=%g)", h, c)
 					if st.Neighbors > 0 {
-						used := min(nb, st.Neighbors) // what the search scores
-						if nb == 0 {
-							used = st.Neighbors
-						} else if nb < 0 {
-							used = 0
+						used := st.Neighbors // what the search scores: 0 means all
+						if nb != 0 {
+							used = max(0, min(nb, used))
 						}
 						name = fmt.Sprintf("seismic(hf=%g,cut=%g,nb=%d)", h, c, used)
 					}

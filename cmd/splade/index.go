@@ -210,9 +210,10 @@ func addSeismic(dir string, o index.SeismicOptions, tune seismicTuning, neighbor
 		}
 	}
 	fmt.Fprintf(os.Stderr, "building the Seismic structure of %d documents...\n", ix.NumDocs())
+	// built (and tuned, and given its graph) in memory, then written once
 	var sm *index.Seismic
 	if tune.path == "" {
-		sm, err = ix.WriteSeismicProgress(o, seismicBar())
+		sm, err = ix.UseSeismic(o, seismicBar())
 	} else {
 		sm, err = tuneSeismic(ix, o, qs, tune.target)
 	}
@@ -224,10 +225,10 @@ func addSeismic(dir string, o index.SeismicOptions, tune seismicTuning, neighbor
 		if sm, err = addNeighbors(ix, sm, neighbors); err != nil {
 			return err
 		}
-		if err := ix.SaveSeismic(sm); err != nil {
-			return err
-		}
 		fmt.Printf("seismic_neighbors_seconds\t%.2f\n", time.Since(t1).Seconds())
+	}
+	if err := ix.SaveSeismic(sm); err != nil {
+		return err
 	}
 	st := sm.Stats()
 	fmt.Printf("seismic_options\tlambda %d, block %d, mass %g, cluster %v, neighbors %d\n", sm.Options.Lambda, sm.Options.BlockSize, sm.Options.SummaryMass, sm.Options.Cluster, st.Neighbors)
@@ -281,9 +282,9 @@ func tuningQueries(ix *index.Index, tune seismicTuning) ([]sparse.Record, error)
 
 // tuneSeismic builds the Seismic structure with o in memory, then
 // computes its summaries again with larger masses until the recall@10 of
-// qs reaches target (search.TuneSeismicMass), and writes the chosen one.
-// When no mass reaches it, the structure of best recall is written and a
-// warning says so.
+// qs reaches target (search.TuneSeismicMass), and returns the chosen one
+// (the caller writes it). When no mass reaches it, the structure of best
+// recall is returned and a warning says so.
 func tuneSeismic(ix *index.Index, o index.SeismicOptions, qs []sparse.Record, target float64) (*index.Seismic, error) {
 	base, err := ix.UseSeismic(o, seismicBar())
 	if err != nil {
@@ -303,9 +304,6 @@ func tuneSeismic(ix *index.Index, o index.SeismicOptions, qs []sparse.Record, ta
 	if errors.Is(err, search.ErrTargetMissed) {
 		slog.Warn("kept the summary mass of best recall; to reach the target raise --seismic-lambda, or search with a lower --heap-factor", "reason", err)
 	} else if err != nil {
-		return nil, err
-	}
-	if err := ix.SaveSeismic(sm); err != nil {
 		return nil, err
 	}
 	return sm, nil
