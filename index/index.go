@@ -65,7 +65,12 @@ type Index struct {
 
 	files []*mappedFile
 
-	terms   []termInfo
+	terms []termInfo
+	// each term's largest impact and layout (a bitmap of the dense ones)
+	// apart from terms: a query's preparation reads them per term, and
+	// 4 bytes and a bit stay in the caches where a 100-byte record does not
+	maxImp  []float32
+	dense   []uint64
 	strOffs []byte
 	strs    []byte
 	termMap map[string]uint32
@@ -252,6 +257,8 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 	nr := uint64(m.Ranges)
 	denseExtra := nr + 4*uint64(rankEntries(m.Ranges))
 	ix.terms = make([]termInfo, nt)
+	ix.maxImp = make([]float32, nt)
+	ix.dense = make([]uint64, (nt+63)/64)
 	ix.views = make([]atomic.Pointer[boundView], nt)
 	ix.viewPairs = ViewDensity * float64(m.Ranges)
 	var nextBlock, sumDF uint64
@@ -288,8 +295,10 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 		if ti.dataEnd < ti.dataOff || ti.dataEnd > uint64(len(ix.postings)) {
 			return bad(fileTerms, "posting offsets out of order at term %d", t)
 		}
+		ix.maxImp[t] = ti.maxImpact
 		ti.blocksOff = ti.dataOff
 		if ti.layout == layoutDense {
+			ix.dense[t>>6] |= 1 << (t & 63)
 			ti.blocksOff += denseExtra
 			if ti.blocksOff > ti.dataEnd {
 				return bad(filePostings, "dense term %d truncated", t)
@@ -420,10 +429,10 @@ func (ix *Index) Pairs(t uint32) int { return ix.terms[t].pairs }
 
 // Dense reports whether term t keeps its range maxima as one byte per
 // range of the collection.
-func (ix *Index) Dense(t uint32) bool { return ix.terms[t].layout == layoutDense }
+func (ix *Index) Dense(t uint32) bool { return ix.dense[t>>6]&(1<<(t&63)) != 0 }
 
 // MaxImpact returns the largest impact of term t (in impact units).
-func (ix *Index) MaxImpact(t uint32) float32 { return ix.terms[t].maxImpact }
+func (ix *Index) MaxImpact(t uint32) float32 { return ix.maxImp[t] }
 
 // KthImpact returns a lower bound on the k-th largest impact of term t:
 // the impact of rank 10, 100 or 1000, the smallest of those ranks >= k, or

@@ -17,3 +17,10 @@ func dotAVX2(qw *float32, terms *uint16, vals *uint8, n int) float32
 //
 //go:noescape
 func prefetchSpan(p *byte, n int)
+
+// dotsAVX2 is dotAVX2 over nb spans of terms and vals, span i being
+// [offs[i], offs[i+1]), any length, its sum stored in out[i]; the caller
+// guarantees that 8 entries past every span's end can be read.
+//
+//go:noescape
+func dotsAVX2(qw *float32, terms *uint16, vals *uint8, offs *uint32, nb int, out *float32)

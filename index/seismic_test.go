@@ -402,6 +402,73 @@ func TestDotMatchesPortable(t *testing.T) {
 	}
 }
 
+// TestSummaryScores: a term's blocks scored at once (the vector path: one
+// call, masked gathers for the entries that do not fill 8 lanes) agree
+// with the portable dot product of each block, for blocks of every length
+// from 0 to 40, any range of blocks, the last blocks of the arrays (whose
+// masked loads would pass the end) included; without the vector path it is
+// SummaryScore itself.
+func TestSummaryScores(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const nt = 30522
+	qw := make([]float32, nt)
+	for i := range qw {
+		if r.IntN(3) == 0 {
+			qw[i] = r.Float32() * 3
+		}
+	}
+	sm := &Seismic{numTerms: nt, sumOff: []uint32{0}}
+	for b := 0; b < 400; b++ {
+		n := b % 41
+		if b >= 390 {
+			n = b % 3 // short blocks last: the end of the arrays
+		}
+		for i := 0; i < n; i++ {
+			u := uint16(r.IntN(nt))
+			if b%7 == 0 {
+				u = nt - 1 // the last query weight
+			}
+			sm.sumTerm = append(sm.sumTerm, u)
+			sm.sumVal = append(sm.sumVal, uint8(r.IntN(256)))
+		}
+		sm.sumOff = append(sm.sumOff, uint32(len(sm.sumTerm)))
+	}
+	nb := uint32(len(sm.sumOff) - 1)
+	check := func(b0, b1 uint32) {
+		t.Helper()
+		out := make([]float32, b1-b0+1)
+		out[b1-b0] = -1 // must stay: only b1-b0 scores are written
+		sm.SummaryScores(b0, b1, qw, out)
+		if out[b1-b0] != -1 {
+			t.Fatalf("blocks [%d, %d): wrote past the scores", b0, b1)
+		}
+		for b := b0; b < b1; b++ {
+			terms, vals := sm.Summary(b)
+			var mag float64
+			for i, u := range terms {
+				mag += float64(qw[u]) * float64(vals[i])
+			}
+			want := dotPortable(qw, terms, vals)
+			if got := out[b-b0]; math.Abs(float64(got)-float64(want)) > 1e-6*mag || (mag == 0 && got != 0) {
+				t.Fatalf("blocks [%d, %d): block %d of %d entries scored %v, want %v", b0, b1, b, len(terms), got, want)
+			}
+		}
+	}
+	for _, vec := range []bool{useDotAVX2, false} {
+		saved := useDotAVX2
+		useDotAVX2 = vec
+		check(0, nb)
+		for i := 0; i < 300; i++ {
+			b0 := uint32(r.IntN(int(nb)))
+			check(b0, b0+uint32(r.IntN(int(nb-b0)+1)))
+		}
+		for b0 := nb - 15; b0 <= nb; b0++ {
+			check(b0, nb)
+		}
+		useDotAVX2 = saved
+	}
+}
+
 // TestAutoLambda: Lambda 0 resolves to 700 up to 1M documents and grows
 // as N^(2/3) above; the structure records the resolved value.
 func TestAutoLambda(t *testing.T) {

@@ -58,7 +58,7 @@
 //
 // All exact modes return identical results, scores included: every
 // processor adds the products float64(query weight) x impact of a document
-// in one order (Searcher.scoreOrder, SortTerms), and ties are broken
+// in one order (scoreOrder, SortTerms), and ties are broken
 // by internal document id ascending. Pruning compares upper bounds inflated
 // by a relative 1e-9, far above float64 rounding, so that rounding can
 // never prune a document that belongs in the top k.
@@ -190,11 +190,31 @@ func New(ix *index.Index) *Searcher {
 	return s
 }
 
-// qterm is a query term: its id, weight and score upper bound.
+// qterm is a query term: its id, weight, score upper bound and the key of
+// its place in the score order (orderKey).
 type qterm struct {
-	t  uint32
-	w  float32
-	ub float64
+	t   uint32
+	w   float32
+	ub  float64
+	key uint64
+}
+
+// newQterm returns query term t of weight w in ix.
+func newQterm(ix *index.Index, t uint32, w float32) qterm {
+	ub := float64(w) * float64(ix.MaxImpact(t))
+	return qterm{t: t, w: w, ub: ub, key: orderKey(ix.Dense(t), ub)}
+}
+
+// orderKey is the part of scoreOrder before the id, as one integer: the
+// dense-layout flag, then the bound ub (>= 0, finite) decreasing. Sorting
+// reads it instead of the index's term table, whose entries are cache
+// misses of their own (a quarter of a 100k Seismic query's preparation).
+func orderKey(dense bool, ub float64) uint64 {
+	k := uint64(math.MaxInt64) - math.Float64bits(ub)
+	if dense {
+		k |= 1 << 63
+	}
+	return k
 }
 
 // scratch is per-goroutine working memory, reused across queries.
@@ -411,11 +431,10 @@ func (s *Searcher) prepare(sc *scratch, q Query) error {
 		sc.qw[t] += w
 	}
 	for i := range sc.terms {
-		qt := &sc.terms[i]
-		qt.w = sc.qw[qt.t]
-		qt.ub = float64(qt.w) * float64(s.ix.MaxImpact(qt.t))
+		t := sc.terms[i].t
+		sc.terms[i] = newQterm(s.ix, t, sc.qw[t])
 	}
-	slices.SortFunc(sc.terms, func(a, b qterm) int { return s.scoreOrder(a, b) })
+	slices.SortFunc(sc.terms, scoreOrder)
 	return nil
 }
 
@@ -428,15 +447,9 @@ func (s *Searcher) prepare(sc *scratch, q Query) error {
 // ranges term by term and drop a range as soon as its partial scores plus
 // what its bound leaves to the other terms miss the threshold: the heavy
 // terms come first, and the dense terms, costly to look up, last.
-func (s *Searcher) scoreOrder(a, b qterm) int {
-	da, db := s.ix.Dense(a.t), s.ix.Dense(b.t)
-	switch {
-	case da != db && db:
-		return -1
-	case da != db:
-		return 1
-	case a.ub != b.ub:
-		return -cmp.Compare(a.ub, b.ub)
+func scoreOrder(a, b qterm) int {
+	if a.key != b.key {
+		return cmp.Compare(a.key, b.key)
 	}
 	return cmp.Compare(a.t, b.t)
 }
@@ -446,12 +459,11 @@ func (s *Searcher) scoreOrder(a, b qterm) int {
 // so that a caller summing them in this order gets the searcher's scores
 // bit for bit.
 func SortTerms(ix *index.Index, ids []uint32, weights []float32) {
-	s := Searcher{ix: ix}
 	qts := make([]qterm, len(ids))
 	for i, t := range ids {
-		qts[i] = qterm{t: t, w: weights[i], ub: float64(weights[i]) * float64(ix.MaxImpact(t))}
+		qts[i] = newQterm(ix, t, weights[i])
 	}
-	slices.SortFunc(qts, s.scoreOrder)
+	slices.SortFunc(qts, scoreOrder)
 	for i, qt := range qts {
 		ids[i], weights[i] = qt.t, qt.w
 	}
@@ -677,8 +689,15 @@ func (s *Searcher) pruneQuery(sc *scratch, cut float64) []qterm {
 			break
 		}
 	}
-	heavy := sc.heavy[:n]
-	slices.SortFunc(heavy, s.scoreOrder)
+	// the terms up to the n-th heaviest, filtered out of sc.terms to keep
+	// its order (cheaper than sorting them again)
+	last := sc.heavy[n-1]
+	heavy := sc.heavy[:0]
+	for _, qt := range sc.terms {
+		if heavierFirst(qt, last) <= 0 {
+			heavy = append(heavy, qt)
+		}
+	}
 	return heavy
 }
 

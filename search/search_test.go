@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -61,7 +62,6 @@ func bruteForce(ix *index.Index, docs []sparse.Record, q sparse.Vector, k int) [
 	for i, t := range q.Terms {
 		qm[t] += q.Weights[i]
 	}
-	sr := Searcher{ix: ix} // for the searcher's order of terms
 	var hits []Hit
 	for i, d := range docs {
 		type tw struct {
@@ -78,9 +78,19 @@ func bruteForce(ix *index.Index, docs []sparse.Record, q sparse.Vector, k int) [
 			if !oka || !okb {
 				panic("document term missing from the index")
 			}
-			qa := qterm{t: ta, w: qm[a.t], ub: float64(qm[a.t]) * float64(ix.MaxImpact(ta))}
-			qb := qterm{t: tb, w: qm[b.t], ub: float64(qm[b.t]) * float64(ix.MaxImpact(tb))}
-			return sr.scoreOrder(qa, qb)
+			// the score order spelt out (scoreOrder reads it from one key):
+			// sparse-layout terms first, then the largest bound, then the id
+			if da, db := ix.Dense(ta), ix.Dense(tb); da != db {
+				if db {
+					return -1
+				}
+				return 1
+			}
+			ua, ub := float64(qm[a.t])*float64(ix.MaxImpact(ta)), float64(qm[b.t])*float64(ix.MaxImpact(tb))
+			if ua != ub {
+				return -cmp.Compare(ua, ub)
+			}
+			return cmp.Compare(ta, tb)
 		})
 		var s float64
 		for _, x := range tws {

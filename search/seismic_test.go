@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,6 +33,18 @@ func TestSeismicExactSettings(t *testing.T) {
 			if d := exactSeismicDiff(t, s, q, k); d != "" {
 				t.Fatalf("query %d k=%d: seismic differs from exhaustive: %s", qi, k, d)
 			}
+		}
+	}
+	// long queries: up to 255 terms exact scores keep a term's rank in a
+	// byte, from 256 on they take the general path
+	for _, n := range []int{254, 255, 256, 257, 400} {
+		var q sparse.Vector
+		for _, i := range r.Perm(ix.NumTerms())[:n] {
+			q.Terms = append(q.Terms, ix.Term(uint32(i)))
+			q.Weights = append(q.Weights, float32(1+r.IntN(16))/4)
+		}
+		if d := exactSeismicDiff(t, s, q, 10); d != "" {
+			t.Fatalf("query of %d terms: seismic differs from exhaustive: %s", n, d)
 		}
 	}
 }
@@ -199,6 +212,30 @@ func TestOrderedBits(t *testing.T) {
 			if (a < b) != (ka < kb) || (a == b) != (ka == kb) {
 				t.Fatalf("%g, %g: keys %#x, %#x out of order", a, b, ka, kb)
 			}
+		}
+	}
+}
+
+// TestKeyHeap: the heap yields the keys in increasing order, as a sort
+// does.
+func TestKeyHeap(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 0; n < 300; n += 1 + n/4 {
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = r.Uint64N(uint64(n/2 + 1)) // duplicates too
+		}
+		want := slices.Sorted(slices.Values(keys))
+		h := keyHeap(keys)
+		h.init()
+		var got []uint64
+		for len(h) > 0 {
+			var k uint64
+			h, k = h.pop()
+			got = append(got, k)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: popped %v, want %v", n, got, want)
 		}
 	}
 }
