@@ -74,9 +74,9 @@ const estErr = 1e-5
 // ones whose blocks were skipped. It buys recall for the time more cheaply
 // than visiting more blocks: at 100k synthetic documents (blocks of 6,
 // summary mass 0.3), 10 neighbours at heap factor 0.9 and cut 0.4 reach
-// recall@10 0.960 at 46-49x the speed of exhaustive search, where without
-// them the best setting found reaches 0.961 at 40x (BENCHMARKS.md,
-// session 12).
+// recall@10 0.959 at 54-58x the speed of exhaustive search, where without
+// them the best setting found reaches 0.961 at 46-47x (BENCHMARKS.md,
+// session 13).
 //
 // Documents are first ranked by their float32 estimates (DocScore); only
 // those whose estimate can still place them in the top k at the end are
