@@ -214,7 +214,7 @@ func runBenchSearch(args []string) error {
 		optionsGiven := false
 		fs.Visit(func(f *flag.Flag) { optionsGiven = optionsGiven || strings.HasPrefix(f.Name, "seismic-") })
 		t0 := time.Now()
-		sm, verb, err := benchSeismic(ix, so, *ownIndex, optionsGiven, *reuse)
+		sm, verb, saved, err := benchSeismic(ix, so, *ownIndex, optionsGiven, *reuse)
 		if err != nil {
 			return err
 		}
@@ -228,16 +228,21 @@ func runBenchSearch(args []string) error {
 			} else {
 				sm, err = sm.WithNeighbors(nil, 0)
 			}
-			// a synthetic index keeps it for --reuse; yours is not written
-			if err == nil && *ownIndex == "" {
-				err = ix.SaveSeismic(sm)
-			} else if err == nil {
+			if err == nil {
 				err = ix.ServeSeismic(sm)
 			}
 			if err != nil {
 				return err
 			}
+			saved = false
 			fmt.Fprintf(out, "seismic_neighbors_seconds\t%.2f\t(%d per document, one Seismic search each, cut %g, %d threads)\n", time.Since(t1).Seconds(), nb, neighborCut, runtime.GOMAXPROCS(0))
+		}
+		// a synthetic index keeps its structure, graph included, for
+		// --reuse (written once); yours is never written
+		if !saved && *ownIndex == "" {
+			if err := ix.SaveSeismic(sm); err != nil {
+				return err
+			}
 		}
 		o, st := sm.Options, sm.Stats()
 		fmt.Fprintf(out, "seismic_seconds\t%.2f\t(%s: lambda %d, block %d, mass %g, cluster %v, neighbors %d)\n", time.Since(t0).Seconds(), verb, o.Lambda, o.BlockSize, o.SummaryMass, o.Cluster, st.Neighbors)
@@ -429,30 +434,32 @@ func parseFloats(s string, hi float64) ([]float64, error) {
 	return out, nil
 }
 
-// benchSeismic returns the Seismic structure bench-search measures, and
-// how it came to be. An index of the user's (own) is measured with its own
-// structure, or with options given, one built in memory for the run: it is
-// never written to. A synthetic index reuses its structure with reuse when
-// the options match, and gets one built and written otherwise.
-func benchSeismic(ix *index.Index, so index.SeismicOptions, own string, optionsGiven, reuse bool) (*index.Seismic, string, error) {
+// benchSeismic returns the Seismic structure bench-search measures, how it
+// came to be, and whether it is the index's seismic.bin as it stands. An
+// index of the user's (own) is measured with its own structure, or with
+// options given, one built in memory for the run: it is never written to.
+// A synthetic index reuses its structure with reuse when the options
+// match, and gets one built in memory otherwise, for the caller to write
+// once it has its graph.
+func benchSeismic(ix *index.Index, so index.SeismicOptions, own string, optionsGiven, reuse bool) (*index.Seismic, string, bool, error) {
 	switch {
 	case own != "" && optionsGiven:
 		sm, err := ix.UseSeismic(so, seismicBar())
-		return sm, "built in memory, not written", err
+		return sm, "built in memory, not written", false, err
 	case own != "":
 		if !ix.HasSeismic() {
-			return nil, "", fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one; --seismic-* options build one in memory for the run)", own, own)
+			return nil, "", false, fmt.Errorf("--modes seismic: %s has no Seismic structure (splade index --output %s --seismic adds one; --seismic-* options build one in memory for the run)", own, own)
 		}
 		sm, err := ix.Seismic()
-		return sm, "reused", err
+		return sm, "reused", true, err
 	case reuse && ix.HasSeismic():
 		sm, err := ix.Seismic()
 		if err != nil || sm.Options == so {
-			return sm, "reused", err
+			return sm, "reused", true, err
 		}
 	}
-	sm, err := ix.WriteSeismic(so)
-	return sm, "built", err
+	sm, err := ix.UseSeismic(so, seismicBar())
+	return sm, "built", false, err
 }
 
 // syntheticOptions describe the synthetic collection of bench-search.
