@@ -5,8 +5,6 @@ package index
 // useDotAVX2: no vector path in the portable build.
 var useDotAVX2 = false
 
-func dotAVX2(qw *float32, terms *uint16, vals *uint8, n int) float32 { panic("unreachable") }
-
 func dotsAVX2(qw *float32, terms *uint16, vals *uint8, offs *uint32, nb int, out *float32) {
 	panic("unreachable")
 }

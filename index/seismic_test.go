@@ -372,12 +372,7 @@ func TestDotMatchesPortable(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	const nt = 30522
-	qw := make([]float32, nt)
-	for i := range qw {
-		if r.IntN(4) == 0 {
-			qw[i] = r.Float32() * 3
-		}
-	}
+	qw := randomQueryWeights(r, nt, 4)
 	for n := 0; n <= 70; n++ {
 		for rep := 0; rep < 20; rep++ {
 			terms, vals := make([]uint16, n), make([]uint8, n)
@@ -402,6 +397,18 @@ func TestDotMatchesPortable(t *testing.T) {
 	}
 }
 
+// randomQueryWeights returns dense query weights over nt terms, about one
+// term in every non-zero, in [0, 3).
+func randomQueryWeights(r *rand.Rand, nt, every int) []float32 {
+	qw := make([]float32, nt)
+	for i := range qw {
+		if r.IntN(every) == 0 {
+			qw[i] = r.Float32() * 3
+		}
+	}
+	return qw
+}
+
 // TestSummaryScores: a term's blocks scored at once (the vector path: one
 // call, masked gathers for the entries that do not fill 8 lanes) agree
 // with the portable dot product of each block, for blocks of every length
@@ -411,12 +418,7 @@ func TestDotMatchesPortable(t *testing.T) {
 func TestSummaryScores(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const nt = 30522
-	qw := make([]float32, nt)
-	for i := range qw {
-		if r.IntN(3) == 0 {
-			qw[i] = r.Float32() * 3
-		}
-	}
+	qw := randomQueryWeights(r, nt, 3)
 	sm := &Seismic{numTerms: nt, sumOff: []uint32{0}}
 	for b := 0; b < 400; b++ {
 		n := b % 41
