@@ -68,7 +68,7 @@ type Index struct {
 	terms []termInfo
 	// each term's largest impact and layout (a bitmap of the dense ones)
 	// apart from terms: a query's preparation reads them per term, and
-	// 4 bytes and a bit stay in the caches where a 100-byte record does not
+	// 4 bytes and a bit stay in the caches where an 88-byte record does not
 	maxImp  []float32
 	dense   []uint64
 	strOffs []byte
