@@ -102,9 +102,8 @@ type termInfo struct {
 	id                          uint32
 	df, pairs, blocks           int
 	layout, blockLog            uint8
-	dataOff, dataEnd, blocksOff uint64 // in postings.bin
-	dirOff                      int    // first directory entry
-	maxImpact                   float32
+	dataOff, dataEnd, blocksOff uint64     // in postings.bin
+	dirOff                      int        // first directory entry
 	kth                         [3]float32 // impacts of rank 10, 100, 1000
 }
 
@@ -270,8 +269,8 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 			id: uint32(t), df: int(binary.LittleEndian.Uint32(b)), pairs: int(binary.LittleEndian.Uint32(b[4:])),
 			blocks: int(binary.LittleEndian.Uint32(b[8:])), layout: b[12], blockLog: b[14],
 			dataOff: binary.LittleEndian.Uint64(b[16:]), dirOff: int(binary.LittleEndian.Uint64(b[24:])),
-			maxImpact: math.Float32frombits(binary.LittleEndian.Uint32(b[32:])),
 		}
+		maxImpact := math.Float32frombits(binary.LittleEndian.Uint32(b[32:]))
 		for k := range ti.kth {
 			ti.kth[k] = math.Float32frombits(binary.LittleEndian.Uint32(b[36+4*k:]))
 		}
@@ -279,12 +278,12 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 		if ti.df <= 0 || ti.df > m.Docs || ti.pairs <= 0 || ti.pairs > ti.df || uint64(ti.pairs) > nr ||
 			ti.blockLog < 4 || ti.blockLog > 7 || ti.blocks != (ti.pairs+bp-1)/bp || ti.layout > layoutDense ||
 			b[13] != 0 || uint64(ti.dirOff) != nextBlock || ti.dataOff != prevData ||
-			!(ti.maxImpact > 0) || math.IsInf(float64(ti.maxImpact), 0) || b[15] != 0 {
+			!(maxImpact > 0) || math.IsInf(float64(maxImpact), 0) || b[15] != 0 {
 			return bad(fileTerms, "invalid record for term %d", t)
 		}
 		for k, r := range kthRanks {
 			v := ti.kth[k]
-			if (ti.df < r) != (v == 0) || v < 0 || v > ti.maxImpact || (k > 0 && v > ti.kth[k-1]) {
+			if (ti.df < r) != (v == 0) || v < 0 || v > maxImpact || (k > 0 && v > ti.kth[k-1]) {
 				return bad(fileTerms, "invalid rank impacts for term %d", t)
 			}
 		}
@@ -295,7 +294,7 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 		if ti.dataEnd < ti.dataOff || ti.dataEnd > uint64(len(ix.postings)) {
 			return bad(fileTerms, "posting offsets out of order at term %d", t)
 		}
-		ix.maxImp[t] = ti.maxImpact
+		ix.maxImp[t] = maxImpact
 		ti.blocksOff = ti.dataOff
 		if ti.layout == layoutDense {
 			ix.dense[t>>6] |= 1 << (t & 63)

@@ -84,7 +84,7 @@ func memIndex(q Quantization, rangeSize, nDocs int, docs, raws []uint32) *Index 
 		ix.dir8 = binary.LittleEndian.AppendUint32(ix.dir8, v)
 	}
 	ti := termInfo{df: len(docs), pairs: et.pairs, blocks: len(et.dir) / 2, layout: et.layout, blockLog: et.blockLog,
-		dataEnd: uint64(len(et.data)), maxImpact: 1}
+		dataEnd: uint64(len(et.data))}
 	if ti.layout == layoutDense {
 		ti.blocksOff = uint64(nr + 4*rankEntries(nr))
 	}
@@ -199,7 +199,7 @@ func FuzzPairBlock(f *testing.F) {
 		nr := (nDocs + R - 1) / R
 		ix := &Index{Meta: Meta{Docs: nDocs, Terms: 1, RangeSize: R, Ranges: nr, RangeScale: 4.0 / 255, Scale: 1},
 			q: q, rangeLog: log2(R)}
-		ti := termInfo{df: nDocs, blockLog: 4 + blockLog%4, maxImpact: 1}
+		ti := termInfo{df: nDocs, blockLog: 4 + blockLog%4}
 		var blocks []byte
 		if dense {
 			ti.layout = layoutDense
