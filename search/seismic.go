@@ -31,7 +31,6 @@ type seismicScratch struct {
 	rank8  []uint8
 	w8     [256]float64
 	c8     [256]float64
-	small  bool
 	border []uint64  // the blocks to visit, as sort keys
 	order  []uint64  // border's keys taken off its heap, in order
 	sums   []float32 // a term's summary scores
@@ -217,7 +216,7 @@ func lowered(theta float64) float64 {
 // setQuery prepares exactScore for the query terms qts of an index of nt
 // terms; clearQuery undoes it.
 func (ss *seismicScratch) setQuery(qts []qterm, nt int) {
-	if ss.small = len(qts) < len(ss.w8); ss.small {
+	if ss.small(qts) {
 		if len(ss.rank8) != nt {
 			ss.rank8 = make([]uint8, nt)
 		}
@@ -239,8 +238,11 @@ func (ss *seismicScratch) setQuery(qts []qterm, nt int) {
 	clear(ss.contrib)
 }
 
+// small reports whether exactScore keeps the ranks of qts in bytes.
+func (ss *seismicScratch) small(qts []qterm) bool { return len(qts) < len(ss.w8) }
+
 func (ss *seismicScratch) clearQuery(qts []qterm) {
-	if ss.small {
+	if ss.small(qts) {
 		for _, qt := range qts {
 			ss.rank8[qt.t] = 0
 		}
@@ -258,7 +260,7 @@ func (ss *seismicScratch) clearQuery(qts []qterm) {
 // bit-identical to theirs.
 func (ss *seismicScratch) exactScore(qts []qterm, terms []uint16, imps []uint8) float64 {
 	imps = imps[:len(terms)]
-	if ss.small {
+	if ss.small(qts) {
 		// without a branch per term (which half the terms mispredict):
 		// every product lands in its rank's slot, those of terms outside
 		// the query in slot 0 (weight 0), then the query's slots are
