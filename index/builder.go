@@ -61,6 +61,12 @@ type BuildOptions struct {
 	// block-max range bounds tighten. External ids are unaffected. It holds
 	// each document's 32 heaviest terms in memory (128 bytes a document).
 	Reorder bool
+	// ImpactLevels is the top level of u8 impacts: levels 1..ImpactLevels
+	// with scale max weight / ImpactLevels, 1 to 255. Fewer levels make the
+	// bit-packed impact streams smaller (about a bit per posting for each
+	// halving) and the scores coarser. 0 means MaxImpactLevels (255);
+	// other quantizations accept only 0.
+	ImpactLevels int
 }
 
 // Meta is the content of meta.json.
@@ -78,7 +84,10 @@ type Meta struct {
 	MaxWeight     float64 `json:"max_weight"`
 	Fingerprint   string  `json:"fingerprint"`
 	Reordered     bool    `json:"reordered"`
-	Created       string  `json:"created"`
+	// ImpactLevels is the top level of u8 impacts; absent (0) in f16/f32
+	// indexes and in u8 indexes written before it existed, which use 255.
+	ImpactLevels int    `json:"impact_levels,omitempty"`
+	Created      string `json:"created"`
 	// Documents, when > 0, makes this a passage index: Docs counts
 	// passages and passages.bin maps each to one of Documents documents.
 	Documents int `json:"documents,omitempty"`
@@ -101,6 +110,7 @@ type Stats struct {
 	TotalBitsPerPost float64
 	Dir              string // generation directory written
 	Quantization     Quantization
+	ImpactLevels     int // top level of u8 impacts; 0 for f16/f32
 	Fingerprint      string
 	MaxWeight        float64
 }
@@ -143,6 +153,16 @@ type Builder struct {
 func NewBuilder(dir string, opt BuildOptions) (*Builder, error) {
 	if opt.Quantize > QuantF32 {
 		return nil, fmt.Errorf("invalid quantization %d", opt.Quantize)
+	}
+	switch {
+	case opt.ImpactLevels == 0:
+		if opt.Quantize == QuantU8 {
+			opt.ImpactLevels = MaxImpactLevels
+		}
+	case opt.Quantize != QuantU8:
+		return nil, fmt.Errorf("impact levels apply to u8 quantization only, not %v", opt.Quantize)
+	case opt.ImpactLevels < 1 || opt.ImpactLevels > MaxImpactLevels:
+		return nil, fmt.Errorf("impact levels %d: want 1 to %d", opt.ImpactLevels, MaxImpactLevels)
 	}
 	if opt.MemoryBudget <= 0 {
 		opt.MemoryBudget = DefaultMemoryBudget
@@ -422,8 +442,10 @@ func (b *Builder) finish() (Stats, error) {
 
 	q := b.opt.Quantize
 	scale := 1.0
+	var top uint8 // the largest u8 level
 	if q == QuantU8 {
-		scale = float64(b.maxWeight) / 255
+		top = uint8(b.opt.ImpactLevels)
+		scale = float64(b.maxWeight) / float64(top)
 		if scale == 0 {
 			scale = 1
 		}
@@ -431,7 +453,7 @@ func (b *Builder) finish() (Stats, error) {
 	maxImpact := float64(b.maxWeight)
 	switch q {
 	case QuantU8:
-		maxImpact = 255
+		maxImpact = float64(top)
 	case QuantF16:
 		maxImpact = float64(f16ToF32(f32ToF16(b.maxWeight)))
 	}
@@ -514,7 +536,7 @@ func (b *Builder) finish() (Stats, error) {
 		docs, raws = docs[:0], raws[:0]
 		var maxV float32
 		for _, p := range merged {
-			raw := rawImpact(q, p.w, scale)
+			raw := rawImpact(q, p.w, scale, top)
 			docs = append(docs, p.doc)
 			raws = append(raws, raw)
 			maxV = max(maxV, impactValue(q, raw))
@@ -563,6 +585,7 @@ func (b *Builder) finish() (Stats, error) {
 		Quantization: q.String(), Scale: scale, RangeSize: rangeSize, Ranges: nRanges,
 		RangeScale: rangeScale, MaxWeight: float64(b.maxWeight), Fingerprint: b.opt.Fingerprint,
 		Reordered: perm != nil, Created: time.Now().UTC().Format(time.RFC3339), Documents: b.numDocuments(),
+		ImpactLevels: b.opt.ImpactLevels,
 	}
 	mj, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -588,6 +611,7 @@ func (b *Builder) finish() (Stats, error) {
 	st.Docs, st.Terms, st.Postings, st.Runs = nDocs, len(termStrs), b.postings, len(b.runs)
 	st.Documents = meta.Documents
 	st.Dir, st.Quantization, st.Fingerprint, st.MaxWeight = b.genDir, q, b.opt.Fingerprint, float64(b.maxWeight)
+	st.ImpactLevels = b.opt.ImpactLevels
 	sizes := map[string]int64{}
 	for name := range fileKinds {
 		if fi, err := os.Stat(filepath.Join(b.genDir, name)); err == nil {
@@ -781,11 +805,12 @@ func impactValue(q Quantization, raw uint32) float32 {
 	return math.Float32frombits(raw)
 }
 
-// rawImpact is the stored form of weight w: u8 level, f16 or f32 bits.
-func rawImpact(q Quantization, w float32, scale float64) uint32 {
+// rawImpact is the stored form of weight w: u8 level (at most top), f16
+// or f32 bits.
+func rawImpact(q Quantization, w float32, scale float64, top uint8) uint32 {
 	switch q {
 	case QuantU8:
-		return uint32(quantizeU8(w, scale))
+		return uint32(quantizeU8(w, scale, top))
 	case QuantF16:
 		return uint32(f32ToF16(w))
 	}

@@ -207,6 +207,9 @@ func (ix *Index) parse(load func(name string) ([]byte, error)) (err error) {
 		m.FormatVersion != FormatVersion {
 		return bad(fileMeta, "inconsistent counts")
 	}
+	if m.ImpactLevels != 0 && (ix.q != QuantU8 || m.ImpactLevels < 1 || m.ImpactLevels > MaxImpactLevels) {
+		return bad(fileMeta, "impact_levels %d with %v quantization", m.ImpactLevels, ix.q)
+	}
 	ix.rangeLog = bits.TrailingZeros(uint(m.RangeSize))
 
 	// terms.bin
@@ -391,6 +394,18 @@ func (ix *Index) RangeSize() int { return ix.Meta.RangeSize }
 
 // Quantization returns how impacts are stored.
 func (ix *Index) Quantization() Quantization { return ix.q }
+
+// ImpactLevels is the top level of a u8 index's impacts (255 unless it
+// was built with fewer, BuildOptions.ImpactLevels); 0 for f16 and f32.
+func (ix *Index) ImpactLevels() int {
+	if ix.q != QuantU8 {
+		return 0
+	}
+	if ix.Meta.ImpactLevels == 0 {
+		return MaxImpactLevels
+	}
+	return ix.Meta.ImpactLevels
+}
 
 // Scale converts a sum of query weight x impact into the score in the
 // units of the original weights (max weight / 255 for u8, else 1).

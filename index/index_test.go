@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -72,6 +73,9 @@ func TestRoundTrip(t *testing.T) {
 		{"u8-reorder-spill", BuildOptions{MemoryBudget: 50000, Reorder: true, RangeSize: 16}},
 		{"u8-range4", BuildOptions{RangeSize: 4}},
 		{"u8-range64-reorder", BuildOptions{RangeSize: 64, Reorder: true}},
+		{"u8-31-levels-reorder-spill", BuildOptions{ImpactLevels: 31, Reorder: true, MemoryBudget: 50000}},
+		{"u8-1-level", BuildOptions{ImpactLevels: 1}},
+		{"u8-47-levels-range8", BuildOptions{ImpactLevels: 47, RangeSize: 8}},
 		{"f16-range32", BuildOptions{Quantize: QuantF16, RangeSize: 32, Reorder: true}},
 		{"f16", BuildOptions{Quantize: QuantF16}},
 		{"f32-spill", BuildOptions{Quantize: QuantF32, MemoryBudget: 30000}},
@@ -90,6 +94,16 @@ func TestRoundTrip(t *testing.T) {
 			if ix.NumDocs() != len(docs) {
 				t.Fatalf("docs = %d", ix.NumDocs())
 			}
+			wantLevels := 0
+			if tc.opt.Quantize == QuantU8 {
+				wantLevels = cmp.Or(tc.opt.ImpactLevels, 255)
+				if want := st.MaxWeight / float64(wantLevels); ix.Scale() != want {
+					t.Fatalf("scale = %v, want max weight / %d = %v", ix.Scale(), wantLevels, want)
+				}
+			}
+			if ix.ImpactLevels() != wantLevels || st.ImpactLevels != wantLevels {
+				t.Fatalf("impact levels: index %d, stats %d, want %d", ix.ImpactLevels(), st.ImpactLevels, wantLevels)
+			}
 			internal := map[string]uint32{}
 			for d := 0; d < ix.NumDocs(); d++ {
 				internal[ix.DocID(uint32(d))] = uint32(d)
@@ -106,7 +120,7 @@ func TestRoundTrip(t *testing.T) {
 					var v float32
 					switch tc.opt.Quantize {
 					case QuantU8:
-						v = float32(quantizeU8(w, ix.Scale()))
+						v = float32(quantizeU8(w, ix.Scale(), uint8(ix.ImpactLevels())))
 					case QuantF16:
 						v = f16ToF32(f32ToF16(w))
 					default:

@@ -136,7 +136,7 @@ func TestTermCodecShapes(t *testing.T) {
 					if shape == 4 {
 						w = r.Float32()*3 + 0.01
 					}
-					raws[i] = rawImpact(q, w, 4.0/255)
+					raws[i] = rawImpact(q, w, 4.0/255, 255)
 				}
 				ix := memIndex(q, R, nDocs, docs, raws)
 				want := map[uint32]float32{}

@@ -12,6 +12,8 @@ const (
 	// QuantU8 stores round(w/scale) in one byte with one global scale
 	// (max weight / 255): the default, as in PISA and Anserini's
 	// quantized SPLADE indexes, where it costs no measurable effectiveness.
+	// BuildOptions.ImpactLevels may ask for fewer levels in the same byte
+	// (scale max weight / levels), trading precision for size.
 	QuantU8 Quantization = iota
 	// QuantF16 stores IEEE half-precision floats.
 	QuantF16
@@ -114,14 +116,19 @@ func f16ToF32(h uint16) float32 {
 	return math.Float32frombits(uint32(exp-15+127)<<23 | mant<<13)
 }
 
-// quantizeU8 maps w > 0 to 1..255 given scale = maxWeight/255.
-func quantizeU8(w float32, scale float64) uint8 {
+// MaxImpactLevels is the default and largest BuildOptions.ImpactLevels:
+// all of a byte.
+const MaxImpactLevels = 255
+
+// quantizeU8 maps w > 0 to a level in 1..top given scale = maxWeight/top:
+// a positive weight never becomes 0, so no posting vanishes.
+func quantizeU8(w float32, scale float64, top uint8) uint8 {
 	q := math.Round(float64(w) / scale)
 	if q < 1 {
 		q = 1
 	}
-	if q > 255 {
-		q = 255
+	if q > float64(top) {
+		q = float64(top)
 	}
 	return uint8(q)
 }

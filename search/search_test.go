@@ -155,6 +155,7 @@ func TestExactModesAgree(t *testing.T) {
 	for _, opt := range []index.BuildOptions{
 		{},
 		{Reorder: true, RangeSize: 32},
+		{ImpactLevels: 15, Reorder: true}, // ties everywhere
 		{Quantize: index.QuantF16},
 		{Quantize: index.QuantF32, RangeSize: 8},
 	} {
@@ -195,7 +196,9 @@ func TestExactModesAgree(t *testing.T) {
 				}
 			}
 		}
-		if withDense < nq/4 {
+		// (with 15 levels no term's maxima are laid out densely: the sparse
+		// layout is smaller; the other options cover dense terms)
+		if withDense < nq/4 && opt.ImpactLevels == 0 {
 			t.Fatalf("%+v: only %d of %d queries have a dense term", opt, withDense, nq)
 		}
 	}

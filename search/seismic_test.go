@@ -17,21 +17,26 @@ import (
 // 1, Seismic search must return exhaustive search's hits, scores included.
 func TestSeismicExactSettings(t *testing.T) {
 	docs := randomCorpus(5000, 1500, 4)
+	// 15 impact levels: many equal estimates and scores
+	ix15 := buildIndex(t, docs, index.BuildOptions{Reorder: true, ImpactLevels: 15})
 	ix := buildIndex(t, docs, index.BuildOptions{Reorder: true})
 	s := New(ix)
 	q0 := randomVector(rand.New(rand.NewPCG(1, 1)), 1500, 10)
 	if _, err := s.Search(q0, Options{K: 10, Mode: Seismic}); err == nil || !strings.Contains(err.Error(), "--seismic") {
 		t.Fatalf("seismic search without the structure: %v", err)
 	}
-	if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: ix.NumDocs(), BlockSize: 8, SummaryMass: 1}); err != nil {
-		t.Fatal(err)
-	}
 	r := rand.New(rand.NewPCG(9, 10))
-	for qi := 0; qi < 40; qi++ {
-		q := randomVector(r, 1500, 1+r.IntN(50))
-		for _, k := range []int{1, 10, 100} {
-			if d := exactSeismicDiff(t, s, q, k); d != "" {
-				t.Fatalf("query %d k=%d: seismic differs from exhaustive: %s", qi, k, d)
+	for _, ix := range []*index.Index{ix15, ix} {
+		if _, err := ix.WriteSeismic(index.SeismicOptions{Lambda: ix.NumDocs(), BlockSize: 8, SummaryMass: 1}); err != nil {
+			t.Fatal(err)
+		}
+		s := New(ix)
+		for qi := 0; qi < 40; qi++ {
+			q := randomVector(r, 1500, 1+r.IntN(50))
+			for _, k := range []int{1, 10, 100} {
+				if d := exactSeismicDiff(t, s, q, k); d != "" {
+					t.Fatalf("%d impact levels, query %d k=%d: seismic differs from exhaustive: %s", ix.ImpactLevels(), qi, k, d)
+				}
 			}
 		}
 	}

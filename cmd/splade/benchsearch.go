@@ -81,6 +81,8 @@ func runBenchSearch(args []string) error {
 	rounds := fs.Int("rounds", 3, "measurement rounds (all modes each round, alternating); medians are reported")
 	reuse := fs.Bool("reuse", false, "open the index already in --dir (built by an earlier run with the same --docs and --seed) instead of building one")
 	quant := fs.String("quantize", "u8", "u8, f16 or f32")
+	impactLevels := fs.Int("impact-levels", index.MaxImpactLevels, "u8 impacts: levels 1..N, N from 1 to 255")
+	exactRecall := fs.Bool("exact-recall", false, "synthetic collections: also report recall@k of exhaustive search on the index against exact float dot products over the generator's vectors (what quantization costs; every document is generated again)")
 	reorder := fs.Bool("reorder", true, "renumber documents by graph bisection so that similar ones are neighbours")
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "build memory budget for postings, MiB")
 	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
@@ -106,6 +108,10 @@ func runBenchSearch(args []string) error {
 	q, err := index.ParseQuantization(*quant)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	il, err := impactLevelsOption(q, *impactLevels)
+	if err != nil {
+		return err
 	}
 	threads, err := parseInts(*threadsS)
 	if err != nil {
@@ -165,7 +171,7 @@ func runBenchSearch(args []string) error {
 	} else {
 		var closeIx func()
 		ix, sets, closeIx, err = syntheticBench(out, syntheticOptions{docs: *docs, queries: *nq, seed: *seed, dir: *dir, reuse: *reuse,
-			build:    index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize},
+			build:    index.BuildOptions{Quantize: q, MemoryBudget: *memMB << 20, Reorder: *reorder, RangeSize: *rangeSize, ImpactLevels: il},
 			realPath: *realPath, realScale: *realScale, realN: *realN})
 		if err != nil {
 			return err
@@ -192,6 +198,11 @@ func runBenchSearch(args []string) error {
 		out.Flush()
 	}
 	s := search.New(ix)
+	if *exactRecall {
+		if err := printExactRecall(out, s, sets, *k); err != nil {
+			return err
+		}
+	}
 	search.FirstBatch, search.BatchGrowth, search.MaxBatch = *firstBatch, *batchGrowth, *maxBatch
 	search.StageTerms = *stageTerms
 	search.SwitchFraction = *switchFrac
@@ -309,6 +320,53 @@ func runBenchSearch(args []string) error {
 type querySet struct {
 	name    string
 	queries []sparse.Record
+	gen     *synth.Generator // the synthetic collection's; nil for --index
+}
+
+// printExactRecall prints, per synthetic query set, recall@k of exhaustive
+// search on the index against the exact ranking by float dot products
+// (synth.Generator.TopK): what the index's quantized impacts cost.
+func printExactRecall(out *bufio.Writer, s *search.Searcher, sets []querySet, k int) error {
+	for _, set := range sets {
+		if set.gen == nil {
+			continue
+		}
+		t0 := time.Now()
+		vecs := make([]sparse.Vector, len(set.queries))
+		for i, q := range set.queries {
+			vecs[i] = q.Vector
+		}
+		exact, err := set.gen.TopK(vecs, k, runtime.NumCPU())
+		if err != nil {
+			return err
+		}
+		got, err := s.SearchBatch(set.queries, search.Options{K: k, Mode: search.Exhaustive}, runtime.NumCPU(), nil)
+		if err != nil {
+			return err
+		}
+		var sum float64
+		for i, want := range exact {
+			if len(want) == 0 { // as search.Recall: nothing to find
+				sum++
+				continue
+			}
+			in := make(map[string]bool, len(want))
+			for _, d := range want {
+				in[synth.DocID(d.Doc)] = true
+			}
+			n := 0
+			for _, h := range got[i] {
+				if in[h.ID] {
+					n++
+				}
+			}
+			sum += float64(n) / float64(len(want))
+		}
+		fmt.Fprintf(out, "exact_recall@%d\t%.4f\t(%s queries: exhaustive search on this index against exact float32 dot products; %.1f s)\n",
+			k, sum/float64(max(1, len(exact))), set.name, time.Since(t0).Seconds())
+		out.Flush()
+	}
+	return nil
 }
 
 type benchRun struct {
@@ -527,7 +585,11 @@ func syntheticBench(out *bufio.Writer, o syntheticOptions) (ix *index.Index, set
 		fmt.Fprintf(out, "peak_rss_mib\t%s\n", peakRSS())
 		fmt.Fprintf(out, "postings\t%d\nterms\t%d\n", st.Postings, st.Terms)
 		fmt.Fprintf(out, "pairs\t%d\t(%.3f per posting)\ndense_terms\t%d\n", st.Pairs, float64(st.Pairs)/float64(st.Postings), st.DenseTerms)
-		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(everything every query mode reads: postings.bin + blocks.bin, %s impacts)\n", st.BitsPerPost, st.Quantization)
+		imp := st.Quantization.String()
+		if st.Quantization == index.QuantU8 && st.ImpactLevels != index.MaxImpactLevels {
+			imp = fmt.Sprintf("u8 (%d levels)", st.ImpactLevels)
+		}
+		fmt.Fprintf(out, "bits_per_posting\t%.2f\t(everything every query mode reads: postings.bin + blocks.bin, %s impacts)\n", st.BitsPerPost, imp)
 		bpp := func(n int64) float64 { return 8 * float64(n) / float64(st.Postings) }
 		z := st.Sizes
 		fmt.Fprintf(out, "  by stream\tgaps %.2f  maxima %.2f  dense-maxima %.2f  counts %.2f  docs %.2f  impacts %.2f  directory %.2f\n",
@@ -543,7 +605,7 @@ func syntheticBench(out *bufio.Writer, o syntheticOptions) (ix *index.Index, set
 		ix.Close()
 		return nil, nil, nil, fmt.Errorf("--reuse: the index in %s has %d documents, not --docs %d", o.dir, ix.NumDocs(), o.docs)
 	}
-	sets = []querySet{{name: "synthetic", queries: make([]sparse.Record, o.queries)}}
+	sets = []querySet{{name: "synthetic", queries: make([]sparse.Record, o.queries), gen: g}}
 	for i := range sets[0].queries {
 		sets[0].queries[i] = g.Query(i)
 	}
@@ -563,7 +625,7 @@ func syntheticBench(out *bufio.Writer, o syntheticOptions) (ix *index.Index, set
 		for i := range qs {
 			qs[i] = sparse.Record{ID: recs[i].ID, Vector: vecs[i]}
 		}
-		sets = append(sets, querySet{name: fmt.Sprintf("real (%s, first %d of %d, terms mapped by rank)", filepath.Base(o.realPath), n, len(recs)), queries: qs})
+		sets = append(sets, querySet{name: fmt.Sprintf("real (%s, first %d of %d, terms mapped by rank)", filepath.Base(o.realPath), n, len(recs)), queries: qs, gen: g})
 	}
 	return ix, sets, func() { ix.Close(); cleanup() }, nil
 }

@@ -28,7 +28,9 @@ splade search --model and splade serve --model refuse a model of another
 vocabulary.
 
 Impacts are quantized (u8 with one global scale by default; f16 or f32 keep
-more precision). Each term's postings are grouped by ranges of --range-size
+more precision; --impact-levels below 255 keeps fewer u8 levels, for a
+smaller index with coarser scores: about a bit per posting less for each
+halving, e.g. 14.3 -> 11.8 bits at 1M synthetic documents with 40 levels). Each term's postings are grouped by ranges of --range-size
 documents, each range with the term's largest impact there (what block-max
 prunes with), and bit-packed in blocks (docs/index-format.md). The new index
 is written as a new generation in DIR and committed atomically: an index
@@ -65,6 +67,7 @@ Examples:
   splade index --output idx --seismic --seismic-tune qvectors.jsonl --seismic-recall 0.95
   splade index --output idx --seismic --seismic-tune queries.tsv --model default
   splade index --input docs.jsonl --output idx --quantize f16 --fingerprint "$FP"
+  splade index --input docs.jsonl.gz --output idx --impact-levels 63
   splade index --input docs.jsonl.gz --output idx --memory 4096 --reorder`
 
 func runIndex(args []string) error {
@@ -72,6 +75,7 @@ func runIndex(args []string) error {
 	input := fs.String("input", "", "document vectors (JSONL, .gz ok); with --model, texts (BEIR JSONL or id<TAB>text TSV, .gz ok)")
 	output := fs.String("output", "", "index directory (created if needed)")
 	quant := fs.String("quantize", "u8", "impact storage: u8, f16 or f32")
+	impactLevels := fs.Int("impact-levels", index.MaxImpactLevels, "u8 impacts: levels 1..N, N from 1 to 255 (fewer: smaller index, coarser scores)")
 	fp := fs.String("fingerprint", "", "model/vocabulary fingerprint recorded in the index; searches declaring another are refused")
 	memMB := fs.Int64("memory", index.DefaultMemoryBudget>>20, "postings buffered in memory before spilling a run, in MiB")
 	rangeSize := fs.Int("range-size", index.DefaultRangeSize, "documents per block-max range")
@@ -126,7 +130,11 @@ func runIndex(args []string) error {
 	if *memMB <= 0 || *rangeSize <= 0 {
 		return usagef("--memory and --range-size must be positive")
 	}
-	opt := index.BuildOptions{Quantize: q, Fingerprint: *fp, MemoryBudget: *memMB << 20, RangeSize: *rangeSize, Reorder: *reorder}
+	il, err := impactLevelsOption(q, *impactLevels)
+	if err != nil {
+		return err
+	}
+	opt := index.BuildOptions{Quantize: q, Fingerprint: *fp, MemoryBudget: *memMB << 20, RangeSize: *rangeSize, Reorder: *reorder, ImpactLevels: il}
 	var st index.Stats
 	if *ef.model != "" {
 		st, err = indexTexts(*input, *output, opt, ef)
@@ -316,6 +324,9 @@ func printBuildStats(w *os.File, st index.Stats) {
 	}
 	fmt.Fprintf(w, "docs\t%d\nterms\t%d\npostings\t%d\n", st.Docs, st.Terms, st.Postings)
 	fmt.Fprintf(w, "quantization\t%s\n", st.Quantization)
+	if st.Quantization == index.QuantU8 {
+		fmt.Fprintf(w, "impact_levels\t%d\n", st.ImpactLevels)
+	}
 	fmt.Fprintf(w, "bits_per_posting\t%.2f\t(everything search reads: postings, range maxima, block directory)\n", st.BitsPerPost)
 	fmt.Fprintf(w, "total_bits_per_posting\t%.2f\t(all files, term and document ids included)\n", st.TotalBitsPerPost)
 	fmt.Fprintf(w, "postings_bytes\t%d\ntotal_bytes\t%d\n", st.PostingBytes, st.TotalBytes)
@@ -340,4 +351,19 @@ func seismicBar() index.SeismicProgress {
 			bar.Finish()
 		}
 	}
+}
+
+// impactLevelsOption checks --impact-levels against --quantize and
+// returns BuildOptions.ImpactLevels: the levels for u8, 0 for f16/f32
+// (where only the default is accepted).
+func impactLevelsOption(q index.Quantization, levels int) (int, error) {
+	switch {
+	case levels < 1 || levels > index.MaxImpactLevels:
+		return 0, usagef("--impact-levels must be in 1..%d, got %d", index.MaxImpactLevels, levels)
+	case q == index.QuantU8:
+		return levels, nil
+	case levels != index.MaxImpactLevels:
+		return 0, usagef("--impact-levels applies to --quantize u8 only")
+	}
+	return 0, nil
 }

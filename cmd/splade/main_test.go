@@ -99,6 +99,8 @@ func TestHelpAndExitCodes(t *testing.T) {
 		{[]string{"export"}, nil, 2, "missing format"},
 		{[]string{"index", "--input", filepath.Join(dir, "missing.jsonl"), "--output", dir}, nil, 1, "missing.jsonl"},
 		{[]string{"eval", "--qrels", filepath.Join(dir, "none"), "--run", filepath.Join(dir, "none")}, nil, 1, "none"},
+		{[]string{"index", "--input", filepath.Join(dir, "missing.jsonl"), "--output", dir, "--impact-levels", "256"}, nil, 2, "--impact-levels must be in 1..255, got 256"},
+		{[]string{"index", "--input", filepath.Join(dir, "missing.jsonl"), "--output", dir, "--quantize", "f16", "--impact-levels", "31"}, nil, 2, "--impact-levels applies to --quantize u8 only"},
 		{[]string{"index", "-h"}, []string{"SPLADE_LOG_FORMAT=xml"}, 2, "SPLADE_LOG_FORMAT"},
 		{[]string{"index", "-h"}, []string{"SPLADE_LOG_LEVEL=loud"}, 2, "SPLADE_LOG_LEVEL"},
 	} {
