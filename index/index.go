@@ -5,7 +5,9 @@
 // BM25 term frequencies: documents carry ~100-200 expanded terms with
 // real-valued impacts, so postings are long and impacts need as many bits
 // as document ids. The index quantizes impacts (8 bits with one global
-// scale by default) and stores each term's postings grouped by range of
+// scale by default; fewer levels, BuildOptions.ImpactLevels, trade score
+// precision for size, the one lever left once the codecs are near the
+// postings' entropy) and stores each term's postings grouped by range of
 // RangeSize consecutive documents (see pairs.go): the ranges where the term
 // occurs, the term's maximum impact in each, and the documents and impacts
 // there. The range maxima are what Block-Max Pruning (Mallia et al., SIGIR
@@ -408,7 +410,7 @@ func (ix *Index) ImpactLevels() int {
 }
 
 // Scale converts a sum of query weight x impact into the score in the
-// units of the original weights (max weight / 255 for u8, else 1).
+// units of the original weights (max weight / top level for u8, else 1).
 func (ix *Index) Scale() float64 { return ix.Meta.Scale }
 
 // RangeScale converts a range maximum (a bound level, 1..255) into impact
