@@ -7,10 +7,11 @@ func Recall(got, want [][]Hit) float64 {
 	return recallBy(got, want, func(h Hit) uint32 { return h.Doc })
 }
 
-// recallByID is Recall counting hits by external id: on a passage index
+// RecallByID is Recall counting hits by external id: on a passage index
 // searched by document, approximate search may reach a document through
-// another passage than exact search did, and it is still the document.
-func recallByID(got, want [][]Hit) float64 {
+// another passage than exact search did, and it is still the document;
+// and a reference computed without the index knows only external ids.
+func RecallByID(got, want [][]Hit) float64 {
 	return recallBy(got, want, func(h Hit) string { return h.ID })
 }
 

@@ -95,7 +95,7 @@ func TuneSeismicMass(ix *index.Index, base *index.Seismic, queries []sparse.Reco
 		if err != nil {
 			return nil, trials, err
 		}
-		tr := SeismicTrial{Mass: m, Recall: recallByID(tm.Hits, want), Mean: tm.Mean(), Bytes: sm.Stats().Bytes}
+		tr := SeismicTrial{Mass: m, Recall: RecallByID(tm.Hits, want), Mean: tm.Mean(), Bytes: sm.Stats().Bytes}
 		trials = append(trials, tr)
 		if trial != nil {
 			trial(tr)

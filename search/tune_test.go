@@ -119,13 +119,13 @@ func TestTuneSeismicMass(t *testing.T) {
 }
 
 // TestRecallByID: a document reached through another passage (another
-// internal id, the same external id) counts for recallByID, not for Recall;
+// internal id, the same external id) counts for RecallByID, not for Recall;
 // an empty reference counts as found.
 func TestRecallByID(t *testing.T) {
 	want := [][]Hit{{{Doc: 1, ID: "a"}, {Doc: 5, ID: "b"}}, {}}
 	got := [][]Hit{{{Doc: 2, ID: "a"}, {Doc: 9, ID: "c"}}, {{Doc: 3, ID: "d"}}}
-	if r := recallByID(got, want); r != 0.75 {
-		t.Errorf("recallByID = %g, want 0.75", r)
+	if r := RecallByID(got, want); r != 0.75 {
+		t.Errorf("RecallByID = %g, want 0.75", r)
 	}
 	if r := Recall(got, want); r != 0.5 {
 		t.Errorf("Recall = %g, want 0.5", r)

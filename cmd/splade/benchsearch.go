@@ -344,26 +344,14 @@ func printExactRecall(out *bufio.Writer, s *search.Searcher, sets []querySet, k 
 		if err != nil {
 			return err
 		}
-		var sum float64
-		for i, want := range exact {
-			if len(want) == 0 { // as search.Recall: nothing to find
-				sum++
-				continue
+		want := make([][]search.Hit, len(exact))
+		for i, top := range exact {
+			for _, d := range top {
+				want[i] = append(want[i], search.Hit{ID: synth.DocID(d.Doc)})
 			}
-			in := make(map[string]bool, len(want))
-			for _, d := range want {
-				in[synth.DocID(d.Doc)] = true
-			}
-			n := 0
-			for _, h := range got[i] {
-				if in[h.ID] {
-					n++
-				}
-			}
-			sum += float64(n) / float64(len(want))
 		}
 		fmt.Fprintf(out, "exact_recall@%d\t%.4f\t(%s queries: exhaustive search on this index against exact float32 dot products; %.1f s)\n",
-			k, sum/float64(max(1, len(exact))), set.name, time.Since(t0).Seconds())
+			k, search.RecallByID(got, want), set.name, time.Since(t0).Seconds())
 		out.Flush()
 	}
 	return nil

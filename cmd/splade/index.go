@@ -30,7 +30,8 @@ vocabulary.
 Impacts are quantized (u8 with one global scale by default; f16 or f32 keep
 more precision; --impact-levels below 255 keeps fewer u8 levels, for a
 smaller index with coarser scores: about a bit per posting less for each
-halving, e.g. 14.3 -> 11.8 bits at 1M synthetic documents with 40 levels). Each term's postings are grouped by ranges of --range-size
+halving, e.g. 14.3 -> 11.6 bits at 1M synthetic documents with 40 levels).
+Each term's postings are grouped by ranges of --range-size
 documents, each range with the term's largest impact there (what block-max
 prunes with), and bit-packed in blocks (docs/index-format.md). The new index
 is written as a new generation in DIR and committed atomically: an index
